@@ -1,0 +1,28 @@
+# Two commands a newcomer needs: `make run` (the Xen report) and `make test` (the suite).
+# Each creates .venv and installs what it needs on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+REPO   ?= https://github.com/xen-project/xen.git
+ARGS   ?=
+
+.PHONY: run test bench clean
+
+$(BIN)/archeo: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(BIN)/archeo
+	$(BIN)/archeo run --repo $(REPO) $(ARGS)
+
+test: $(BIN)/archeo
+	$(BIN)/python -m pytest
+
+bench: $(BIN)/archeo
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

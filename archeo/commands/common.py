@@ -1,0 +1,61 @@
+"""Options every subcommand shares, and turning them into a target and its revisions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..errors import ArcheoError
+from ..records import Revision, Target
+from ..target import DEFAULT_TARGET, load_target, target_from_paths
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """--repo/--target/--path/--header/--rev/--cache: where the history comes from."""
+    parser.add_argument("--repo", help="local git clone (bare or not) or URL; default: the target's URL, cloned into the cache")
+    parser.add_argument("--target", default=DEFAULT_TARGET, help="corpus name or target .toml file (default: %(default)s)")
+    parser.add_argument("--path", action="append", help="study this file instead of a corpus target (repeat for every path it had)")
+    parser.add_argument("--header", action="append", help="its companion header (repeat for every path it had)")
+    parser.add_argument("--rev", default="HEAD", help="history up to this revision (default: %(default)s)")
+    parser.add_argument("--cache", help="cache directory (default: $XDG_CACHE_HOME/archeo or ~/.cache/archeo)")
+
+
+def add_json_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def resolve_target(args) -> Target:
+    if getattr(args, "path", None):
+        return target_from_paths(args.path, args.header)
+    return load_target(args.target)
+
+
+def mined(args) -> tuple[Target, list[Revision]]:
+    from ..mine import mine
+
+    target = resolve_target(args)
+    return target, mine(target, repo=args.repo, rev=args.rev, cache_dir=args.cache)
+
+
+def print_json(document) -> None:
+    """Stable JSON: sorted keys are not used, insertion order is the schema's order."""
+    json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def parse_revision_filter(revisions: list[Revision], wanted: list[str] | None) -> list[Revision]:
+    """Keep the revisions named by commit prefixes; an unknown one is an error."""
+    if not wanted:
+        return revisions
+    chosen = []
+    for prefix in wanted:
+        for item in prefix.split(","):
+            item = item.strip()
+            if not item:
+                continue
+            hits = [r for r in revisions if r.commit.startswith(item)]
+            if not hits:
+                raise ArcheoError(f"unknown revision '{item}': `archeo mine` lists the commits of this target")
+            chosen.extend(h for h in hits if h not in chosen)
+    return [r for r in revisions if r in chosen]

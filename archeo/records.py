@@ -1,0 +1,191 @@
+"""The plain data that flows between archeo's stages.
+
+Every stage takes and returns these dataclasses and nothing else, so a stage can be
+run, cached, tested or scripted from a notebook on its own (DESIGN.md: "plain
+dataclasses between stages; no stage reaches into another's internals").
+They hold values only: no open repositories, no file handles, no methods with effects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+# ---------------------------------------------------------------- target (target.py)
+@dataclass(frozen=True)
+class Expectation:
+    """A fact about the history known from elsewhere (e.g. the original cgit log).
+
+    `archeo mine` checks each one and says clearly when the mined history disagrees.
+    """
+
+    commit: str  # abbreviated or full id
+    date: str  # YYYY-MM-DD (author date)
+    added: int
+    removed: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to study: which file, under which names, in which repository."""
+
+    name: str
+    paths: tuple[str, ...]  # every path the file ever had
+    header_paths: tuple[str, ...]  # every path its companion header ever had
+    urls: tuple[str, ...] = ()  # official first, then mirrors
+    reference: str = "rbtree"  # which Python reference model it is tested against
+    release_pattern: str = ""  # glob of release tags, e.g. "RELEASE-*"
+    description: str = ""
+    expectations: tuple[Expectation, ...] = ()
+    source: str = ""  # the TOML file it came from, for messages
+
+
+# ---------------------------------------------------------------- mine (mine.py)
+@dataclass(frozen=True)
+class Revision:
+    """One commit that added, changed, moved or removed the target or its header.
+
+    `text` is None once the file is deleted (status "deleted"), so gaps show.
+    """
+
+    commit: str  # full id
+    date: str  # ISO 8601 author date with offset
+    author: str
+    subject: str
+    status: str  # added | modified | renamed | deleted
+    path: str  # the file's path at this commit (its last path when deleted)
+    header_path: str | None
+    added: int  # lines added to the .c file by this commit
+    removed: int
+    text: str | None = field(default=None, repr=False)
+    header_text: str | None = field(default=None, repr=False)
+    old_path: str | None = None  # for renames
+    touched: tuple[str, ...] = ()  # which of "file", "header" this commit touched
+
+    @property
+    def short(self) -> str:
+        return self.commit[:12]
+
+    @property
+    def present(self) -> bool:
+        return self.text is not None
+
+
+# ---------------------------------------------------------------- parse (cparse.py)
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # C spelling, qualifiers included ("const struct rb_node *")
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    storage: tuple[str, ...]  # subset of ("static", "extern", "inline")
+    returns: str
+    params: tuple[Param, ...]
+    signature: str  # normalised C prototype
+    first_line: int  # in the original file
+    last_line: int
+    statements: int
+    complexity: int  # cyclomatic
+    fingerprint: str  # hash of the normalised AST body (names of locals kept)
+    origin: str = "source"  # "source" (.c) or "header" (inline in the header)
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: str
+
+
+@dataclass(frozen=True)
+class Struct:
+    name: str  # "struct rb_node", "union x", or a typedef name for anonymous ones
+    kind: str  # struct | union
+    fields: tuple[Field, ...]
+    typedefs: tuple[str, ...] = ()  # typedef names that alias it (rb_node_t)
+
+
+@dataclass(frozen=True)
+class Macro:
+    name: str
+    params: tuple[str, ...] | None  # None for object-like macros
+    body: str  # as written, whitespace folded
+    origin: str = "header"  # "header" or "source"
+
+
+@dataclass(frozen=True)
+class ParseError:
+    stage: str  # "preprocess" | "parse"
+    file: str
+    line: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Model:
+    """What one revision *is*: functions, types, macros, public API."""
+
+    commit: str
+    functions: tuple[Function, ...] = ()
+    structs: tuple[Struct, ...] = ()
+    typedefs: dict[str, str] = field(default_factory=dict)  # name -> C type
+    macros: tuple[Macro, ...] = ()
+    api: tuple[str, ...] = ()  # names the header declares or defines (functions and macros)
+    neutralised: tuple[str, ...] = ()  # GCC syntax made parseable, and how
+    error: ParseError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def function(self, name: str) -> Function | None:
+        return next((f for f in self.functions if f.name == name), None)
+
+    def macro(self, name: str) -> Macro | None:
+        return next((m for m in self.macros if m.name == name), None)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One structural difference between two revisions' models (astdiff.py)."""
+
+    kind: str  # function-added | function-removed | function-renamed | signature-changed |
+    # body-changed | struct-changed | macro-added | macro-removed | macro-changed |
+    # text-only | header-text-only
+    name: str
+    detail: str = ""
+
+
+# ---------------------------------------------------------------- build / execute
+@dataclass(frozen=True)
+class Program:
+    """A built executable for one revision (build.py)."""
+
+    commit: str
+    path: str | None  # executable, None when the build failed
+    key: str  # content hash of everything that went into it
+    ops: tuple[str, ...] = ()  # operation codes this revision supports (docs/protocol.md)
+    node_size: int | None = None  # sizeof the node type
+    sanitize: bool = False
+    error: str | None = None  # the compiler's first error
+
+    @property
+    def ok(self) -> bool:
+        return self.path is not None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One batch through one program (execute.py). A crash or hang is a result."""
+
+    status: str  # ok | crash | hang | error
+    stdout: str
+    lines: int  # result lines written (the last operation reached)
+    signal: int | None = None
+    returncode: int | None = None
+    kind: str = ""  # e.g. "SIGSEGV", "timeout", "asan:heap-buffer-overflow"
+    stderr: str = ""  # an excerpt
+    seconds: float = 0.0

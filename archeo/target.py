@@ -1,0 +1,102 @@
+"""Targets: what file to study, under which names, in which repository.
+
+A target lives in `corpus/<name>.toml` (shipped with archeo) or in any TOML file a user
+points at, so studying another file needs no code. `target_from_paths` builds one from
+command-line options (`--path`, `--header`) for a one-off study.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from .errors import ArcheoError
+from .records import Expectation, Target
+
+DEFAULT_TARGET = "xen-rbtree"
+
+
+def corpus_dir() -> Path:
+    """The corpus shipped beside the package (a source checkout or an editable install)."""
+    return Path(__file__).resolve().parent.parent / "corpus"
+
+
+def available_targets() -> list[str]:
+    return sorted(p.stem for p in corpus_dir().glob("*.toml"))
+
+
+def load_target(name_or_path: str = DEFAULT_TARGET) -> Target:
+    """Load a target by corpus name (`xen-rbtree`) or by the path of a TOML file."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml" and not path.exists():
+        path = corpus_dir() / f"{name_or_path}.toml"
+        if not path.exists():
+            known = ", ".join(available_targets()) or "none"
+            raise ArcheoError(
+                f"unknown target '{name_or_path}': known targets are {known}; "
+                f"or pass the path of a target .toml file"
+            )
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArcheoError(f"target file {path} does not exist: check the path") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ArcheoError(f"target file {path} is not valid TOML ({exc}): fix the file") from None
+    return target_from_dict(data, source=str(path))
+
+
+def target_from_dict(data: dict, source: str = "<dict>") -> Target:
+    """Validate a parsed target table; every problem names the file and the key."""
+
+    def need(key: str, kind: type):
+        if key not in data:
+            raise ArcheoError(f"target file {source} lacks '{key}': add it")
+        value = data[key]
+        if not isinstance(value, kind):
+            raise ArcheoError(f"target file {source}: '{key}' must be a {kind.__name__}")
+        return value
+
+    name = need("name", str)
+    paths = tuple(need("paths", list))
+    if not paths or not all(isinstance(p, str) and p for p in paths):
+        raise ArcheoError(f"target file {source}: 'paths' must list at least one file path")
+    headers = tuple(data.get("header_paths", ()))
+    expectations = []
+    for i, exp in enumerate(data.get("expectations", ())):
+        try:
+            expectations.append(
+                Expectation(
+                    commit=str(exp["commit"]),
+                    date=str(exp["date"]),
+                    added=int(exp["added"]),
+                    removed=int(exp["removed"]),
+                    note=str(exp.get("note", "")),
+                )
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ArcheoError(
+                f"target file {source}: expectation {i + 1} needs commit, date, added, removed ({exc})"
+            ) from None
+    return Target(
+        name=name,
+        paths=paths,
+        header_paths=headers,
+        urls=tuple(data.get("urls", ())),
+        reference=str(data.get("reference", "rbtree")),
+        release_pattern=str(data.get("release_pattern", "")),
+        description=str(data.get("description", "")),
+        expectations=tuple(expectations),
+        source=source,
+    )
+
+
+def target_from_paths(paths: list[str], headers: list[str] | None = None, name: str | None = None) -> Target:
+    """A one-off target from `--path`/`--header` options."""
+    if not paths:
+        raise ArcheoError("--path needs at least one file path inside the repository")
+    return Target(
+        name=name or Path(paths[-1]).stem,
+        paths=tuple(paths),
+        header_paths=tuple(headers or ()),
+        source="command line",
+    )

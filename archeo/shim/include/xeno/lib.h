@@ -1,0 +1,2 @@
+/* archeo shim: the 2004 prefix (xeno/) is the same as xen/. */
+#include <xen/lib.h>

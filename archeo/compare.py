@@ -1,0 +1,96 @@
+"""Compare two traces of the same batch and say how strongly they differ.
+
+The levels, weakest to strongest, follow docs/protocol.md: `same` < `api` < `structural` <
+`observable` < `invariant` < `hang`/`crash`. A trace is the stdout of a harness run (or of the
+Python reference) together with how the run ended; line *i* is the result of operation *i*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .records import RunResult
+
+LEVELS = ("same", "api", "structural", "observable", "invariant", "hang", "crash")
+_RANK = {name: i for i, name in enumerate(LEVELS)}
+
+
+def rank(level: str) -> int:
+    return _RANK[level]
+
+
+def strongest(levels) -> str:
+    return max(levels, key=rank, default="same")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one side ran a batch: the result lines (END and SIGNAL stripped) and the ending."""
+
+    status: str  # ok | crash | hang | error
+    lines: tuple[str, ...]
+    kind: str = ""
+
+    @classmethod
+    def of_trace(cls, text: str) -> "Outcome":
+        """A complete trace text (the Python reference's), known to have ended well."""
+        return cls.of_run(RunResult(status="ok", stdout=text, lines=0))
+
+    @classmethod
+    def of_run(cls, run: RunResult) -> "Outcome":
+        lines = run.stdout.split("\n")
+        body = []
+        for line in lines:
+            if line == "END" or line.startswith("SIGNAL "):
+                break
+            body.append(line)
+        if body and body[-1] == "" and len(body) == len(lines):
+            body.pop()
+        status = run.status
+        if status == "ok" and "END" not in lines:
+            status = "error"  # finished without saying so: treat as cut short
+        return cls(status=status, lines=tuple(body), kind=run.kind)
+
+    def describe(self) -> str:
+        return "ran to the end" if self.status == "ok" else f"{self.status} ({self.kind or 'no detail'}) after {len(self.lines)} operations"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    level: str
+    index: int | None  # the first operation whose result shows that level (None when same)
+    detail: str = ""
+
+
+def line_level(op_code: str, a: str, b: str) -> str:
+    """The level of one differing result line for an operation of kind `op_code`."""
+    if a == b:
+        return "same"
+    if a == "NA" or b == "NA":
+        return "api"
+    if op_code == "v":
+        if a.startswith("bad") or b.startswith("bad"):
+            return "invariant"
+        a_nodes, b_nodes = a.split()[1:2], b.split()[1:2]
+        return "observable" if a_nodes != b_nodes else "structural"
+    if op_code == "d":
+        return "structural"
+    return "observable"
+
+
+def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
+    """The strongest difference between two outcomes of the same batch, with where it first shows."""
+    best, where, detail = "same", None, ""
+    for i, (la, lb) in enumerate(zip(a.lines, b.lines)):
+        if la != lb:
+            level = line_level(op_codes[i] if i < len(op_codes) else "", la, lb)
+            if rank(level) > rank(best):
+                best, where, detail = level, i, f"operation {i}: {la!r} vs {lb!r}"
+    if a.status != b.status or (a.status != "ok" and (a.kind != b.kind or len(a.lines) != len(b.lines))):
+        bad = a if a.status != "ok" else b
+        level = "hang" if bad.status == "hang" else "crash"
+        side = "first" if bad is a else "second"
+        return Verdict(level, min(len(a.lines), len(b.lines)), f"{side} side {bad.describe()}")
+    if len(a.lines) != len(b.lines) and best == "same":
+        return Verdict("observable", min(len(a.lines), len(b.lines)), "traces differ in length")
+    return Verdict(best, where, detail)

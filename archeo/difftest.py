@@ -1,0 +1,427 @@
+"""Differential testing: every revision against the reference and against its predecessor.
+
+The same seeded operation sequences go through the Python reference (once per sequence, its
+trace reused for every revision) and through every revision's program. Traces are compared by
+hash first and examined line by line only when they differ. Every difference is shrunk to a
+minimal witness that still shows the same level of difference, and each change of behaviour
+is attributed to the commit that introduced it (and, where behaviour returns, the commit that
+ended it).
+
+The module works on *runners* — callables from a batch text to an `Outcome` — so the logic is
+the same for compiled programs, the reference, and the fakes the tests use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from . import ops as opslib
+from .compare import Outcome, Verdict, compare, rank, strongest
+from .errors import ArcheoError
+
+Runner = Callable[[str], Outcome]
+REFERENCE = "reference"
+
+MAX_SEEDS = 10_000
+MAX_OPS = 1_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides the operation sequences; recorded in the JSON for reproduction."""
+
+    seeds: int = 20
+    ops: int = 10_000
+    first_seed: int = 0
+    profiles: tuple[str, ...] = ("small", "large")  # seed i uses profiles[i % len]
+
+    def __post_init__(self):
+        if not 1 <= self.seeds <= MAX_SEEDS:
+            raise ArcheoError(f"--seeds {self.seeds} is out of range: use 1 to {MAX_SEEDS}")
+        if not 10 <= self.ops <= MAX_OPS:
+            raise ArcheoError(f"--ops {self.ops} is out of range: use 10 to {MAX_OPS}")
+        if not 0 <= self.first_seed < 2**32 - self.seeds:
+            raise ArcheoError(f"--first-seed {self.first_seed} is out of range: use 0 to {2**32 - self.seeds - 1}")
+
+    def sequences(self) -> list[tuple[int, list[opslib.Op]]]:
+        out = []
+        for i in range(self.seeds):
+            seed = self.first_seed + i
+            out.append((seed, opslib.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)])))
+        return out
+
+    def as_dict(self) -> dict:
+        return {"seeds": self.seeds, "ops": self.ops, "first_seed": self.first_seed, "profiles": list(self.profiles)}
+
+
+@dataclass(frozen=True)
+class Witness:
+    """The shortest operation list found that still shows the difference, with both outcomes."""
+
+    a: str  # "reference" or a commit
+    b: str
+    level: str
+    seed: int
+    ops: tuple[str, ...]
+    a_lines: tuple[str, ...]
+    b_lines: tuple[str, ...]
+    a_status: str = "ok"
+    b_status: str = "ok"
+    a_kind: str = ""
+    b_kind: str = ""
+    original_length: int = 0
+
+    def as_dict(self) -> dict:
+        return {
+            "a": self.a,
+            "b": self.b,
+            "level": self.level,
+            "seed": self.seed,
+            "original_length": self.original_length,
+            "ops": list(self.ops),
+            "a_outcome": {"status": self.a_status, "kind": self.a_kind, "results": list(self.a_lines)},
+            "b_outcome": {"status": self.b_status, "kind": self.b_kind, "results": list(self.b_lines)},
+        }
+
+
+@dataclass(frozen=True)
+class PairVerdict:
+    """One revision against one other side, over every seed: the strongest difference."""
+
+    other: str
+    level: str
+    seed: int | None = None
+    detail: str = ""
+    witness: Witness | None = None
+
+
+@dataclass(frozen=True)
+class RevisionVerdict:
+    commit: str
+    status: str  # tested | build-failed
+    vs_reference: PairVerdict | None
+    vs_previous: PairVerdict | None
+    behaviour: str = ""  # hash of every outcome: equal hashes, equal behaviour over all tested
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class BehaviourChange:
+    introduced_by: str
+    level: str
+    previous: str | None
+    ended_by: str | None
+    witness: Witness | None
+    releases: tuple[str, ...] = ()
+    detail: str = ""
+
+
+@dataclass
+class DifftestResult:
+    settings: Settings
+    revisions: list[RevisionVerdict]
+    changes: list[BehaviourChange]
+    classes: list[list[str]]
+    reference_runs: int = 0
+    program_runs: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- runners
+def reference_runner() -> Runner:
+    from .reference import run_batch
+
+    return lambda batch: Outcome.of_trace(run_batch(batch))
+
+
+def outcome_hash(outcome: Outcome) -> str:
+    h = hashlib.sha256()
+    h.update(f"{outcome.status}\0{outcome.kind}\0".encode())
+    h.update("\n".join(outcome.lines).encode())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- the differential run
+def difftest(
+    subjects: Sequence[tuple[str, Runner | None]],
+    settings: Settings = Settings(),
+    reference: Runner | None = None,
+    jobs: int = 2,
+    releases: Callable[[str, str | None], list[str]] | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    shrink: bool = True,
+) -> DifftestResult:
+    """Run every subject (commit, runner or None when it did not build) and the reference.
+
+    `subjects` are in history order; each is compared with the reference and with the previous
+    subject that built. `releases(introduced, ended)` names the release tags carrying a change.
+    """
+    reference = reference or reference_runner()
+    sequences = settings.sequences()
+    batches = [opslib.encode(ops) for _, ops in sequences]
+    codes = [[op.code for op in ops] for _, ops in sequences]
+    tick = progress or (lambda stage, done, total: None)
+
+    ref_out = []
+    for i, batch in enumerate(batches):
+        ref_out.append(reference(batch))
+        tick("reference", i + 1, len(batches))
+    ref_hash = [outcome_hash(o) for o in ref_out]
+
+    built = [(commit, run) for commit, run in subjects if run is not None]
+    outs: dict[str, list[Outcome]] = {}
+    total = len(built) * len(batches)
+    done = 0
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {commit: [pool.submit(run, b) for b in batches] for commit, run in built}
+        for commit, fs in futures.items():
+            outs[commit] = [f.result() for f in fs]
+            done += len(fs)
+            tick("revisions", done, total)
+    hashes = {c: [outcome_hash(o) for o in outs[c]] for c in outs}
+    runners = dict(built)
+    runners[REFERENCE] = reference
+
+    def pair(a: str, b: str, a_out, b_out, a_hash, b_hash) -> PairVerdict:
+        """Strongest level over all seeds, and the first seed showing it."""
+        best: tuple[Verdict, int] | None = None
+        for i, (seed, _) in enumerate(sequences):
+            if a_hash[i] == b_hash[i]:
+                continue
+            verdict = compare(codes[i], a_out[i], b_out[i])
+            if verdict.level != "same" and (best is None or rank(verdict.level) > rank(best[0].level)):
+                best = (verdict, i)
+        if best is None:
+            return PairVerdict(other=a, level="same")
+        verdict, i = best
+        return PairVerdict(other=a, level=verdict.level, seed=sequences[i][0], detail=verdict.detail)
+
+    verdicts: list[RevisionVerdict] = []
+    previous: str | None = None
+    for commit, run in subjects:
+        if run is None:
+            verdicts.append(RevisionVerdict(commit, "build-failed", None, None, error="did not build"))
+            continue
+        vs_ref = pair(REFERENCE, commit, ref_out, outs[commit], ref_hash, hashes[commit])
+        vs_prev = None
+        if previous is not None:
+            vs_prev = pair(previous, commit, outs[previous], outs[commit], hashes[previous], hashes[commit])
+        behaviour = hashlib.sha256("".join(hashes[commit]).encode()).hexdigest()[:16]
+        verdicts.append(RevisionVerdict(commit, "tested", vs_ref, vs_prev, behaviour))
+        previous = commit
+
+    # Shrink every difference once per (behaviour, other side's behaviour) and reuse the witness.
+    if shrink:
+        seq_by_seed = {seed: ops for seed, ops in sequences}
+        memo: dict[tuple, Witness | None] = {}
+        behaviour_of = {v.commit: v.behaviour for v in verdicts if v.status == "tested"}
+        behaviour_of[REFERENCE] = "reference"
+        shrunk = []
+        for v in verdicts:
+            new = {}
+            for name in ("vs_reference", "vs_previous"):
+                pv: PairVerdict | None = getattr(v, name)
+                if pv is None or pv.level == "same":
+                    continue
+                key = (behaviour_of[pv.other], v.behaviour, pv.level)
+                witness = memo.get(key)
+                if witness is None or not _still_shows(witness.ops, runners[pv.other], runners[v.commit], pv.level):
+                    witness = find_witness(
+                        seq_by_seed[pv.seed], pv.seed, pv.other, v.commit, runners[pv.other], runners[v.commit], pv.level
+                    )
+                    memo[key] = witness
+                if witness is not None:
+                    witness = _relabel(witness, pv.other, v.commit, runners)
+                new[name] = PairVerdict(pv.other, pv.level, pv.seed, pv.detail, witness)
+            shrunk.append(_replace(v, **new) if new else v)
+            tick("shrinking", len(shrunk), len(verdicts))
+        verdicts = shrunk
+
+    changes = attribute(verdicts, releases)
+    classes = equivalence_classes(verdicts)
+    return DifftestResult(
+        settings=settings,
+        revisions=verdicts,
+        changes=changes,
+        classes=classes,
+        reference_runs=len(batches),
+        program_runs=total,
+    )
+
+
+def _replace(v: RevisionVerdict, **kw) -> RevisionVerdict:
+    from dataclasses import replace
+
+    return replace(v, **kw)
+
+
+def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner]) -> Witness:
+    """A witness found for an equivalent pair, re-run on this pair so both outcomes are its own."""
+    if (w.a, w.b) == (a, b):
+        return w
+    return _witness(w.ops, w.seed, a, b, runners[a], runners[b], w.level, w.original_length)
+
+
+def _still_shows(tokens: Sequence[str], a: Runner, b: Runner, level: str) -> bool:
+    ops = [opslib.Op.parse(t) for t in tokens]
+    return _level_on(ops, a, b) == level
+
+
+def _level_on(ops: Sequence[opslib.Op], a: Runner, b: Runner) -> str:
+    batch = opslib.encode(ops)
+    return compare([op.code for op in ops], a(batch), b(batch)).level
+
+
+def _witness(tokens, seed, a_name, b_name, a: Runner, b: Runner, level, original_length) -> Witness:
+    ops = [opslib.Op.parse(t) if isinstance(t, str) else t for t in tokens]
+    batch = opslib.encode(ops)
+    oa, ob = a(batch), b(batch)
+    return Witness(
+        a=a_name,
+        b=b_name,
+        level=level,
+        seed=seed,
+        ops=tuple(str(op) for op in ops),
+        a_lines=oa.lines,
+        b_lines=ob.lines,
+        a_status=oa.status,
+        b_status=ob.status,
+        a_kind=oa.kind,
+        b_kind=ob.kind,
+        original_length=original_length,
+    )
+
+
+def find_witness(
+    ops: list[opslib.Op], seed: int, a_name: str, b_name: str, a: Runner, b: Runner, level: str
+) -> Witness | None:
+    """Shrink `ops` to a minimal list on which a and b still differ at exactly `level`.
+
+    Before delta debugging, the sequence is cut just after the first operation that shows the
+    difference: for `structural` and `invariant` differences (seen only at `d`/`v` checkpoints)
+    a dense replay with a checkpoint after every operation finds that operation first.
+    """
+
+    def still(candidate: Sequence[opslib.Op]) -> bool:
+        return bool(candidate) and _level_on(candidate, a, b) == level
+
+    batch = opslib.encode(ops)
+    verdict = compare([op.code for op in ops], a(batch), b(batch))
+    if verdict.level != level:
+        return None
+    cut = list(ops[: (verdict.index or 0) + 1])
+    if level in ("structural", "invariant"):
+        dense = _dense_cut(cut, a, b, level)
+        if dense is not None:
+            cut = dense
+    if not still(cut):
+        cut = list(ops)
+    # Trees are forgotten at `x`: what came before the last reset rarely matters.
+    resets = [i for i, op in enumerate(cut) if op.code == "x"]
+    if resets and still(cut[resets[-1] + 1 :]):
+        cut = cut[resets[-1] + 1 :]
+    small = opslib.shrink(cut, still)
+    return _witness(small, seed, a_name, b_name, a, b, level, len(ops))
+
+
+def _dense_cut(ops: list[opslib.Op], a: Runner, b: Runner, level: str) -> list[opslib.Op] | None:
+    """Replay with a `d` and `v` after every operation and cut at the first that differs."""
+    probe = opslib.Op("v") if level == "invariant" else opslib.Op("d")
+    dense, origin = [], []
+    for i, op in enumerate(ops):
+        dense.append(op)
+        origin.append(i)
+        if op.code not in ("d", "v"):
+            dense.append(probe)
+            origin.append(i)
+    batch = opslib.encode(dense)
+    verdict = compare([op.code for op in dense], a(batch), b(batch))
+    if verdict.index is None:
+        return None
+    i = origin[verdict.index]
+    return list(ops[: i + 1]) + ([probe] if ops[i].code not in ("d", "v") else [])
+
+
+# ---------------------------------------------------------------- attribution
+def attribute(
+    verdicts: list[RevisionVerdict], releases: Callable[[str, str | None], list[str]] | None = None
+) -> list[BehaviourChange]:
+    """One change per revision that differs from its predecessor; ended where behaviour returns."""
+    tested = [v for v in verdicts if v.status == "tested"]
+    changes = []
+    for i, v in enumerate(tested):
+        if v.vs_previous is None or v.vs_previous.level == "same":
+            continue
+        before = tested[i - 1].behaviour
+        ended = None
+        for later in tested[i + 1 :]:
+            if later.behaviour == before:
+                ended = later.commit
+                break
+        changes.append(
+            BehaviourChange(
+                introduced_by=v.commit,
+                level=v.vs_previous.level,
+                previous=v.vs_previous.other,
+                ended_by=ended,
+                witness=v.vs_previous.witness,
+                releases=tuple(releases(v.commit, ended)) if releases else (),
+                detail=v.vs_previous.detail,
+            )
+        )
+    return changes
+
+
+def equivalence_classes(verdicts: list[RevisionVerdict]) -> list[list[str]]:
+    """Revisions that behaved identically over everything tested, in order of first appearance."""
+    groups: dict[str, list[str]] = {}
+    for v in verdicts:
+        if v.status == "tested":
+            groups.setdefault(v.behaviour, []).append(v.commit)
+    return list(groups.values())
+
+
+# ---------------------------------------------------------------- JSON
+def _pair_json(pv: PairVerdict | None):
+    return None if pv is None else pv.level
+
+
+def to_json(result: DifftestResult) -> dict:
+    """The `archeo difftest --json` document: plain, ordered, deterministic."""
+    return {
+        "settings": result.settings.as_dict(),
+        "revisions": [
+            {
+                "commit": v.commit,
+                "status": v.status,
+                "vs_reference": _pair_json(v.vs_reference),
+                "vs_previous": _pair_json(v.vs_previous),
+                "previous": v.vs_previous.other if v.vs_previous else None,
+                "behaviour": v.behaviour,
+                "witnesses": {
+                    name: pv.witness.as_dict()
+                    for name, pv in (("vs_reference", v.vs_reference), ("vs_previous", v.vs_previous))
+                    if pv is not None and pv.witness is not None
+                },
+            }
+            for v in result.revisions
+        ],
+        "changes": [
+            {
+                "introduced_by": c.introduced_by,
+                "ended_by": c.ended_by,
+                "level": c.level,
+                "previous": c.previous,
+                "detail": c.detail,
+                "witness": list(c.witness.ops) if c.witness else [],
+                "outcomes": c.witness.as_dict() if c.witness else None,
+                "releases": list(c.releases),
+            }
+            for c in result.changes
+        ],
+        "classes": result.classes,
+        "strongest": strongest(v.vs_reference.level for v in result.revisions if v.vs_reference),
+    }

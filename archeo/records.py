@@ -114,6 +114,10 @@ class Macro:
     params: tuple[str, ...] | None  # None for object-like macros
     body: str  # as written, whitespace folded
     origin: str = "header"  # "header" or "source"
+    # added for the parse stage: the body printed back from its AST (or its tokens when it
+    # is not C on its own), so parentheses and whitespace that change no parse compare equal
+    normal: str = ""
+    line: int = 0  # where it is defined, in its own file
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,12 @@ class Model:
     api: tuple[str, ...] = ()  # names the header declares or defines (functions and macros)
     neutralised: tuple[str, ...] = ()  # GCC syntax made parseable, and how
     error: ParseError | None = None
+    # added for the parse stage: which files the model is of, and hashes of their texts,
+    # so a diff can tell "text changed, code identical" from the models alone
+    path: str = ""
+    header_path: str | None = None
+    source_digest: str = ""
+    header_digest: str = ""
 
     @property
     def ok(self) -> bool:

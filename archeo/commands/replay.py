@@ -1,0 +1,63 @@
+"""`archeo replay WITNESS.json`: run a saved witness again on both sides and show both outcomes."""
+
+from __future__ import annotations
+
+from itertools import zip_longest
+
+from tabulate import tabulate
+
+from .common import add_source_arguments
+
+HELP = "replay a witness file on its two sides (revisions or the reference) and show both outcomes"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("witness", help="a witness .json written by archeo (reports/<target>/witnesses/)")
+    add_source_arguments(parser)
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds each side may take")
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from .. import ops as opslib
+    from ..cache import Cache
+    from ..compare import compare
+    from ..difftest import REFERENCE, reference_runner
+    from ..errors import ArcheoError
+    from ..mine import default_cache_dir, mine, open_repo
+    from ..pipeline import build_all, parse_all, program_runner, RunConfig
+    from ..witness import read_witness
+    from .common import parse_revision_filter, resolve_target
+
+    data = read_witness(args.witness)
+    if data.get("target") and not args.path and args.target == "xen-rbtree":
+        args.target = data["target"]
+    ops = data["parsed_ops"]
+    sides = [data["a"], data["b"]]
+    runners = {}
+    commits = [s for s in sides if s != REFERENCE]
+    if commits:
+        target = resolve_target(args)
+        cache_root = Path(args.cache) if args.cache else default_cache_dir()
+        revisions = parse_revision_filter(mine(target, repo=open_repo(args.repo, target, cache_root), rev=args.rev), commits)
+        cache = Cache(cache_root / "stages")
+        models = parse_all(revisions, cache, 1, lambda *a: None)
+        programs = build_all(revisions, models, cache_root, RunConfig(timeout=args.timeout), lambda *a: None)
+        for rev in revisions:
+            program = programs[rev.commit]
+            if not program.ok:
+                raise ArcheoError(f"revision {rev.short} does not build ({program.error}): it cannot be replayed")
+            runners[rev.commit] = program_runner(program, args.timeout)
+    runners[REFERENCE] = reference_runner()
+    resolved = [next(k for k in runners if k == s or (s != REFERENCE and k.startswith(s))) for s in sides]
+    batch = opslib.encode(ops)
+    a, b = (runners[s](batch) for s in resolved)
+    verdict = compare([op.code for op in ops], a, b)
+    rows = [(str(op), ra if ra is not None else "-", rb if rb is not None else "-", "" if ra == rb else "<>")
+            for op, ra, rb in zip_longest(ops, a.lines, b.lines)]
+    print(tabulate(rows, headers=("operation", resolved[0][:12], resolved[1][:12], "")))
+    print(f"\n{resolved[0][:12]}: {a.describe()}; {resolved[1][:12]}: {b.describe()}")
+    expected = data.get("level")
+    print(f"level: {verdict.level}" + (f" (recorded: {expected})" if expected else ""))
+    return 0 if expected in (None, verdict.level) else 1

@@ -1,0 +1,206 @@
+"""`archeo run`: mine, parse, build, difftest — each stage cached — into a `Study`.
+
+The stages know nothing of each other; this module wires them, keys their caches on every
+input, runs revisions in parallel up to `jobs`, and reports progress through one callback.
+A second run with nothing changed reads every stage from the cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import __version__
+from .cache import Cache, digest
+from .compare import Outcome
+from .difftest import DifftestResult, Settings, difftest
+from .records import Model, Program, Revision, Target
+from .study import Study
+
+Progress = Callable[[str, int, int], None]
+
+
+def _source_hash(*modules: str) -> str:
+    """Hash of archeo's own code that decides a stage's output, so a new archeo recomputes it."""
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256(__version__.encode())
+    for name in modules:
+        for path in sorted((here / name).rglob("*")) if (here / name).is_dir() else [here / name]:
+            if path.is_file() and path.suffix in (".py", ".c", ".h"):
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    settings: Settings = Settings()
+    jobs: int = 2
+    sanitize: bool = False
+    timeout: float = 10.0
+
+
+def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
+    from .cparse import parse_revision
+
+    code = _source_hash("cparse.py", "shim/include", "records.py")
+    present = [r for r in revisions if r.present]
+    models: dict[str, Model] = {}
+    todo = []
+    for rev in present:
+        key = digest("model", code, rev.commit, rev.path, rev.text, rev.header_path or "", rev.header_text or "")
+        hit = cache.get("models", key)
+        if hit is not None:
+            models[rev.commit] = hit
+        else:
+            todo.append((rev, key))
+    done = len(models)
+    progress("parse", done, len(present))
+    # pycparser is pure Python: processes, not threads, use both cores.
+    pool_type = ProcessPoolExecutor if jobs > 1 and len(todo) > 2 else ThreadPoolExecutor
+    with pool_type(max_workers=max(1, jobs)) as pool:
+        for (rev, key), model in zip(todo, pool.map(parse_revision, [rev for rev, _ in todo])):
+            models[rev.commit] = model
+            if model.ok:
+                cache.put("models", key, model)
+            done += 1
+            progress("parse", done, len(present))
+    return models
+
+
+def structural_diffs(revisions: list[Revision], models: dict[str, Model]) -> tuple[dict, dict]:
+    from .astdiff import diff_models
+
+    changes, previous = {}, {}
+    last: Revision | None = None
+    for rev in revisions:
+        if not rev.present:
+            continue
+        if last is not None and models[last.commit].ok and models[rev.commit].ok:
+            changes[rev.commit] = diff_models(models[last.commit], models[rev.commit], last, rev)
+            previous[rev.commit] = last.commit
+        last = rev
+    return changes, previous
+
+
+def build_all(
+    revisions: list[Revision], models: dict[str, Model], cache_dir: Path, config: RunConfig, progress: Progress
+) -> dict[str, Program]:
+    from .build import build_revision
+
+    present = [r for r in revisions if r.present]
+    programs: dict[str, Program] = {}
+    progress("build", 0, len(present))
+    with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
+        futures = [
+            (rev, pool.submit(build_revision, rev, models[rev.commit], cache_dir, sanitize=config.sanitize))
+            for rev in present
+        ]
+        for i, (rev, fut) in enumerate(futures, 1):
+            programs[rev.commit] = fut.result()
+            progress("build", i, len(present))
+    return programs
+
+
+def program_runner(program: Program, timeout: float):
+    from .execute import run_program
+
+    def run(batch: str) -> Outcome:
+        return Outcome.of_run(run_program(program.path, batch, timeout=timeout))
+
+    return run
+
+
+def difftest_all(
+    revisions: list[Revision],
+    programs: dict[str, Program],
+    config: RunConfig,
+    cache: Cache,
+    releases,
+    progress: Progress,
+) -> DifftestResult:
+    subjects = []
+    for rev in revisions:
+        if not rev.present:
+            continue
+        program = programs.get(rev.commit)
+        subjects.append((rev.commit, program_runner(program, config.timeout) if program and program.ok else None))
+    key = digest(
+        "difftest",
+        _source_hash("difftest.py", "compare.py", "ops.py", "reference.py", "execute.py"),
+        repr(config.settings),
+        config.timeout,
+        [(c, programs[c].key if programs.get(c) and programs[c].ok else "none") for c, _ in subjects],
+    )
+    hit = cache.get("difftest", key)
+    if hit is not None:
+        return _with_releases(hit, releases)
+    result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress)
+    cache.put("difftest", key, result)
+    return _with_releases(result, releases)
+
+
+def _with_releases(result: DifftestResult, releases) -> DifftestResult:
+    """Release tags depend on the repository, not on behaviour: looked up after the cache."""
+    if releases is None:
+        return result
+    from dataclasses import replace
+
+    result.changes = [replace(c, releases=tuple(releases(c.introduced_by, c.ended_by))) for c in result.changes]
+    return result
+
+
+def run_study(
+    target: Target,
+    repo: str | None,
+    config: RunConfig = RunConfig(),
+    cache_dir: str | Path | None = None,
+    progress: Progress | None = None,
+    rev: str = "HEAD",
+) -> Study:
+    """Every stage, cached, into the Study the report reads."""
+    from .mine import default_cache_dir, mine, open_repo
+    from .releases import ReleaseIndex
+
+    tick = progress or (lambda stage, done, total: None)
+    cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
+    cache = Cache(cache_root / "stages")
+    timings = {}
+
+    start = time.perf_counter()
+    repository = open_repo(repo, target, cache_root)
+    revisions = mine(target, repo=repository, rev=rev)
+    head = repository.git.rev_parse(rev)
+    tick("mine", len(revisions), len(revisions))
+    timings["mine"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    models = parse_all(revisions, cache, config.jobs, tick)
+    structural, previous = structural_diffs(revisions, models)
+    timings["parse"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    programs = build_all(revisions, models, cache_root, config, tick)
+    timings["build"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    index = ReleaseIndex(repository, target.release_pattern)
+    result = difftest_all(revisions, programs, config, cache, index.carrying, tick)
+    timings["difftest"] = time.perf_counter() - start
+
+    return Study(
+        target=target,
+        repo=str(repo) if repo else (target.urls[-1] if target.urls else ""),
+        repo_head=head,
+        revisions=revisions,
+        models=models,
+        structural=structural,
+        previous=previous,
+        programs=programs,
+        difftest=result,
+        archeo_version=__version__,
+        timings=timings,
+    )

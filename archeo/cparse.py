@@ -1,0 +1,919 @@
+"""Parse one revision into a `Model`: functions, types, macros, public API.
+
+The pipeline for a revision is: lay its .c file and its header out at their historical
+paths in a private temp dir; run `gcc -E -dD -nostdinc` once against our shim
+(`archeo/shim/include`), which gives the expanded code *and* every `#define`, both under
+line markers that say which file and line they come from; parse the code with
+pycparserext's `GnuCParser` (pycparser plus GCC syntax); then read everything off the AST
+with small `NodeVisitor` classes. Only what comes from the revision's own two files goes
+into the model: the shim is ours, not the history's.
+
+Why gcc and not a Python preprocessor: the build stage compiles the very same text with
+the very same shim, so the model describes exactly what gets compiled.
+
+    >>> from archeo.cparse import parse_history
+    >>> models = parse_history(revisions)          # one Model per present revision
+    >>> models[0].function("rb_erase").statements
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from itertools import combinations
+from pathlib import Path
+
+from pycparser import c_ast
+from pycparser.c_parser import ParseError as PycParseError
+from pycparserext.ext_c_generator import GnuCGenerator
+from pycparserext.ext_c_lexer import GnuCLexer
+from pycparserext.ext_c_parser import AttributeSpecifier, FuncDeclExt, GnuCParser
+
+from .errors import ArcheoError
+from .records import Field, Function, Macro, Model, Param, ParseError, Revision, Struct
+
+SHIM_INCLUDE = Path(__file__).resolve().parent / "shim" / "include"
+
+# pycparser knows `offsetof(type, member)` as a keyword but not GCC's builtin, which the
+# shim's offsetof (and so container_of) expands to. Renaming it back while preprocessing
+# keeps the shim identical for parse and build.
+PREPROCESS_DEFINES = ("-D__builtin_offsetof=offsetof",)
+
+
+# ---------------------------------------------------------------- entry points
+def parse_history(revisions, gcc: str = "gcc", shim: str | os.PathLike | None = None) -> list[Model]:
+    """A model for every present revision, in order; a failing one carries its error.
+
+    One `MacroNormaliser` serves the whole history, since most macro bodies repeat
+    unchanged from one revision to the next.
+    """
+    normaliser = MacroNormaliser()
+    return [parse_revision(rev, gcc=gcc, shim=shim, normaliser=normaliser) for rev in revisions if rev.present]
+
+
+def parse_revision(
+    rev: Revision,
+    gcc: str = "gcc",
+    shim: str | os.PathLike | None = None,
+    normaliser: MacroNormaliser | None = None,
+) -> Model:
+    """Preprocess and parse one revision. Errors in the revision's code end up in `Model.error`."""
+    if not rev.present:
+        raise ArcheoError(f"revision {rev.short} has no {rev.path} (status {rev.status}): only present revisions parse")
+    own = _own_files(rev)
+    try:
+        with tempfile.TemporaryDirectory(prefix="archeo-parse-") as tmp:
+            include_dirs = layout_revision(rev, tmp)
+            output = preprocess(rev.path, include_dirs, cwd=tmp, gcc=gcc, shim=shim)
+        unit = split_preprocessed(output)
+        ast, tokens = parse_c(unit.code, rev.path)
+    except _StageFailure as failure:
+        return _base_model(rev, error=failure.error)
+    return build_model(rev, ast, tokens, unit, own, normaliser or MacroNormaliser())
+
+
+def layout_revision(rev: Revision, dest: str | os.PathLike) -> list[str]:
+    """Write the .c file and its header at their historical paths under `dest`.
+
+    Returns the include directories (relative to `dest`) under which the header is found
+    by its historical include name: every ancestor of the header's directory, deepest
+    first, so `<xen/rbtree.h>` and `<xeno/rbtree.h>` both resolve without knowing the
+    include name in advance. The build stage can reuse this.
+    """
+    dest = Path(dest)
+    _write(dest / rev.path, rev.text or "")
+    dirs: list[str] = []
+    if rev.header_path and rev.header_text is not None:
+        _write(dest / rev.header_path, rev.header_text)
+        parent = Path(rev.header_path).parent
+        while str(parent) not in ("", "."):
+            dirs.append(parent.as_posix())
+            parent = parent.parent
+    return dirs
+
+
+def preprocess_command(source: str, include_dirs, gcc: str = "gcc", shim: str | os.PathLike | None = None) -> list[str]:
+    """The gcc command line: shim first, then the revision's own include directories."""
+    cmd = [gcc, "-E", "-dD", "-std=gnu99", "-nostdinc", *PREPROCESS_DEFINES, "-I", str(shim or SHIM_INCLUDE)]
+    for d in include_dirs:
+        cmd += ["-I", d]
+    return cmd + [source]
+
+
+def preprocess(source: str, include_dirs, cwd, gcc: str = "gcc", shim=None) -> str:
+    """`gcc -E -dD` output, or a `_StageFailure` naming the first error's file and line."""
+    if shutil.which(gcc) is None:
+        raise ArcheoError(f"{gcc} not found: install gcc (the parse stage preprocesses with it)")
+    proc = subprocess.run(preprocess_command(source, include_dirs, gcc, shim), cwd=cwd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise _StageFailure(_gcc_error(proc.stderr, source))
+    return proc.stdout
+
+
+def parse_c(code: str, filename: str = "<string>") -> tuple[c_ast.FileAST, Tokens]:
+    """Parse preprocessed C (line markers allowed) with GCC syntax; also return its tokens.
+
+    This is the one place the parser is called, so tests that guard the
+    pycparser/pycparserext pin exercise exactly what the stage uses.
+    """
+    parser = _RecordingParser()
+    try:
+        ast = parser.parse(code, filename)
+    except PycParseError as exc:
+        raise _StageFailure(_pyc_error(str(exc), filename, parser.clex.last)) from None
+    lexer = parser.clex
+    return ast, Tokens(tuple(lexer.braces), tuple(lexer.starts))
+
+
+# ---------------------------------------------------------------- gcc output
+@dataclass(frozen=True)
+class Define:
+    """One `#define` as gcc printed it, with the file and line it comes from."""
+
+    name: str
+    params: tuple[str, ...] | None
+    body: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    code: str  # the expanded code with line markers; directive lines blanked
+    defines: tuple[Define, ...]
+
+
+def split_preprocessed(output: str) -> Preprocessed:
+    """Separate gcc's `-dD` directive lines from the code, keeping every line in place.
+
+    Line markers (`# N "file" flags`) set the file and line of what follows; a `#define`
+    line stands where the directive stood, so blanking it keeps the parser's line
+    numbers equal to the original file's.
+    """
+    lines = output.split("\n")
+    defines: list[Define] = []
+    file, line = "", 0
+    for i, text in enumerate(lines):
+        if text.startswith("# ") and text[2:3].isdigit():
+            number, _, rest = text[2:].partition(" ")
+            file, line = _marker_file(rest), int(number)
+            continue
+        if text.startswith("#define "):
+            if not file.startswith("<"):  # gcc's own predefined macros are nobody's
+                    defines.append(_parse_define(text[len("#define ") :], file, line))
+            lines[i] = ""
+        elif text.startswith("#undef "):
+            lines[i] = ""
+        line += 1
+    return Preprocessed("\n".join(lines), tuple(defines))
+
+
+def _marker_file(rest: str) -> str:
+    """The quoted file name of a line marker (gcc escapes `\\` and `"`)."""
+    if not rest.startswith('"'):
+        return rest
+    out, i = [], 1
+    while i < len(rest) and rest[i] != '"':
+        if rest[i] == "\\" and i + 1 < len(rest):
+            i += 1
+        out.append(rest[i])
+        i += 1
+    return "".join(out)
+
+
+def _parse_define(text: str, file: str, line: int) -> Define:
+    """`NAME body` or `NAME(a,b) body`, as `gcc -dD` prints a definition (one line)."""
+    end = 0
+    while end < len(text) and text[end] not in " (":
+        end += 1
+    name, rest = text[:end], text[end:]
+    params = None
+    if rest.startswith("("):
+        close = rest.index(")")
+        params = tuple(p.strip() for p in rest[1:close].split(",") if p.strip())
+        rest = rest[close + 1 :]
+    return Define(name, params, " ".join(rest.split()), file, line)
+
+
+def _gcc_error(stderr: str, source: str) -> ParseError:
+    """The first `file:line:col: error: message` of gcc's stderr."""
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    for ln in lines:
+        if ": error: " in ln or ": fatal error: " in ln:
+            where, _, message = ln.partition(" error: ")
+            parts = where.rstrip(": fatal").split(":")
+            file = parts[0]
+            number = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+            return ParseError("preprocess", file, number, message.strip())
+    return ParseError("preprocess", source, 0, (lines[-1] if lines else "gcc -E failed").strip())
+
+
+def _pyc_error(text: str, filename: str, last: tuple[str, int]) -> ParseError:
+    """pycparser says `file:line:col: message` (or only `file: message`)."""
+    head, _, message = text.partition(": ")
+    parts = head.split(":")
+    if len(parts) >= 2 and parts[1].isdigit():
+        return ParseError("parse", parts[0] or filename, int(parts[1]), message or text)
+    if last[0]:
+        return ParseError("parse", last[0], last[1], message or text)
+    return ParseError("parse", filename, 0, message or text)
+
+
+class _StageFailure(Exception):
+    """Carries a `ParseError` out of a stage; never leaves this module."""
+
+    def __init__(self, error: ParseError):
+        super().__init__(error.message)
+        self.error = error
+
+
+# ---------------------------------------------------------------- the parser
+class _RecordingLexer(GnuCLexer):
+    """GnuCLexer that notes, as it goes, what spans need and pycparser does not keep.
+
+    pycparser records where a declarator's name is, but not where a definition ends nor
+    where its specifiers (`static inline struct x *`) begin. The lexer sees every token
+    once, in order, so it notes every brace and the first token of every top-level
+    construct (the token after a `;` or `}` at depth 0) with a sequence number; no
+    second lexing pass is needed.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.seq = 0
+        self.depth = 0
+        self.braces: list[tuple[int, str, int, int, str]] = []  # seq, file, line, column, type
+        self.starts: list[tuple[int, str, int]] = []  # seq, file, line
+        self.last: tuple[str, int] = ("", 0)
+        self._at_start = True
+
+    def token(self):
+        tok = super().token()
+        if tok is None:
+            return None
+        self.seq += 1
+        kind = tok.type
+        if self._at_start:
+            self.starts.append((self.seq, self.filename, tok.lineno))
+            self._at_start = False
+        if kind == "LBRACE":
+            self.depth += 1
+            self.braces.append((self.seq, self.filename, tok.lineno, tok.column, kind))
+        elif kind == "RBRACE":
+            self.depth -= 1
+            self.braces.append((self.seq, self.filename, tok.lineno, tok.column, kind))
+            self._at_start = self.depth == 0
+        elif kind == "SEMI" and self.depth == 0:
+            self._at_start = True
+        self.last = (self.filename, tok.lineno)
+        return tok
+
+
+class _RecordingParser(GnuCParser):
+    lexer_class = _RecordingLexer
+
+
+@dataclass(frozen=True)
+class Tokens:
+    """What the lexer noted (see `_RecordingLexer`)."""
+
+    braces: tuple[tuple[int, str, int, int, str], ...]
+    starts: tuple[tuple[int, str, int], ...]
+
+
+class _Spans:
+    """First and last line of a function definition in its original file."""
+
+    def __init__(self, tokens: Tokens):
+        self.open_at = {(f, line, col): i for i, (_, f, line, col, kind) in enumerate(tokens.braces) if kind == "LBRACE"}
+        self.braces = tokens.braces
+        self.closing: dict[int, int] = {}
+        stack: list[int] = []
+        for i, brace in enumerate(tokens.braces):
+            if brace[4] == "LBRACE":
+                stack.append(i)
+            elif stack:
+                self.closing[stack.pop()] = i
+        self.starts = tokens.starts
+        self.start_seqs = [s[0] for s in tokens.starts]
+
+    def lines(self, funcdef: c_ast.FuncDef) -> tuple[int, int]:
+        name, body = funcdef.decl.coord, funcdef.body.coord
+        first, last = name.line, body.line
+        i = self.open_at.get((body.file, body.line, body.column))
+        if i is None:
+            return first, last
+        k = bisect.bisect_left(self.start_seqs, self.braces[i][0])
+        if k > 0 and self.starts[k - 1][1] == name.file and self.starts[k - 1][2] <= name.line:
+            first = self.starts[k - 1][2]
+        if i in self.closing:
+            last = self.braces[self.closing[i]][2]
+        return first, last
+
+
+# ---------------------------------------------------------------- visitors
+class FunctionCollector(c_ast.NodeVisitor):
+    """Top-level function definitions and prototypes, with the file each comes from."""
+
+    def __init__(self):
+        self.definitions: list[c_ast.FuncDef] = []
+        self.prototypes: list[c_ast.Decl] = []
+
+    def visit_FileAST(self, node):
+        for ext in node.ext:
+            self.visit(ext)
+
+    def visit_FuncDef(self, node):
+        self.definitions.append(node)
+
+    def visit_Decl(self, node):
+        if isinstance(node.type, (c_ast.FuncDecl, FuncDeclExt)):
+            self.prototypes.append(node)
+
+
+_BRANCHES = (c_ast.If, c_ast.While, c_ast.DoWhile, c_ast.For, c_ast.Case, c_ast.TernaryOp)
+
+
+class StatementCounter(c_ast.NodeVisitor):
+    """Statements in a body: every item in statement position, blocks themselves excepted.
+
+    A `{ ... }` is a container, not a statement, so re-bracing code changes nothing;
+    declarations with initialisers count (they do work).
+    """
+
+    def __init__(self):
+        self.count = 0
+
+    def statement(self, node):
+        if node is None:
+            return
+        if not isinstance(node, c_ast.Compound):
+            self.count += 1
+        self.visit(node)
+
+    def visit_Compound(self, node):
+        for item in node.block_items or ():
+            self.statement(item)
+
+    def visit_If(self, node):
+        self.visit(node.cond)
+        self.statement(node.iftrue)
+        self.statement(node.iffalse)
+
+    def _loop(self, node):
+        for name, child in node.children():
+            if name == "stmt":
+                self.statement(child)
+            else:
+                self.visit(child)
+
+    visit_While = visit_DoWhile = visit_For = visit_Switch = visit_Label = _loop
+
+    def visit_Case(self, node):
+        self.visit(node.expr)
+        for item in node.stmts or ():
+            self.statement(item)
+
+    def visit_Default(self, node):
+        for item in node.stmts or ():
+            self.statement(item)
+
+
+class ComplexityCounter(c_ast.NodeVisitor):
+    """McCabe's cyclomatic complexity: 1 + decisions (branches, loops, cases, ?:, &&, ||)."""
+
+    def __init__(self):
+        self.complexity = 1
+
+    def generic_visit(self, node):
+        if isinstance(node, _BRANCHES) or (isinstance(node, c_ast.BinaryOp) and node.op in ("&&", "||")):
+            self.complexity += 1
+        super().generic_visit(node)
+
+
+class TypeCollector(c_ast.NodeVisitor):
+    """Struct and union definitions and typedefs, in source order, with their file."""
+
+    def __init__(self):
+        self.aggregates: list[c_ast.Node] = []  # Struct/Union nodes with a body
+        self.typedefs: list[c_ast.Typedef] = []
+
+    def visit_Typedef(self, node):
+        self.typedefs.append(node)
+        self.generic_visit(node)
+
+    def _aggregate(self, node):
+        if node.decls is not None:
+            self.aggregates.append(node)
+        self.generic_visit(node)
+
+    visit_Struct = visit_Union = visit_StructExt = _aggregate
+
+
+# What each GCC construct is, and how the parse stage handles it (Model.neutralised).
+GCC_SYNTAX = {
+    "attribute": "__attribute__((...)) on {where}: parsed by pycparserext GnuCParser, left out of signatures and field types",
+    "inline": "inline on {where}: C99 function specifier, parsed by pycparser, kept in Function.storage",
+    "typeof": "typeof in {where}: parsed by pycparserext (TypeOfExpression/TypeOfDeclaration)",
+    "asm": "asm in {where}: parsed by pycparserext as Asm, kept in the fingerprint",
+    "offsetof": "__builtin_offsetof in {where}: renamed offsetof while preprocessing (" + PREPROCESS_DEFINES[0] + "), parsed by pycparser",
+    "stmt-expr": "statement expression ({{ ... }}) in {where}: parsed by pycparserext as a Compound inside an expression",
+}
+
+
+class GnuSyntaxFinder(c_ast.NodeVisitor):
+    """GCC syntax pycparser alone rejects, and where pycparserext parsed it.
+
+    `found` maps a key of GCC_SYNTAX to the functions or declarations it occurs in.
+    """
+
+    def __init__(self):
+        self.found: dict[str, set[str]] = {}
+        self.where = ""
+
+    def note(self, kind: str, where: str | None = None):
+        self.found.setdefault(kind, set()).add(where or self.where or "file scope")
+
+    def descriptions(self) -> list[str]:
+        return [GCC_SYNTAX[k].format(where=", ".join(sorted(v))) for k, v in sorted(self.found.items())]
+
+    def visit_FuncDef(self, node):
+        self.where = node.decl.name
+        self._specs(node.decl, node.decl.name)
+        self.generic_visit(node)
+        self.where = ""
+
+    def visit_Decl(self, node):
+        if not self.where:
+            self._specs(node, node.name or _aggregate_name(node.type))
+        self.generic_visit(node)
+
+    def _specs(self, decl, name):
+        attrs = getattr(decl.type, "attributes", None)
+        if any(isinstance(s, AttributeSpecifier) for s in decl.funcspec or ()) or getattr(attrs, "exprs", None):
+            self.note("attribute", name)
+        if "inline" in (decl.funcspec or ()):
+            self.note("inline", name)
+
+    def visit_TypeOfExpression(self, node):
+        self.note("typeof")
+        self.generic_visit(node)
+
+    visit_TypeOfDeclaration = visit_TypeOfExpression
+
+    def visit_Asm(self, node):
+        self.note("asm")
+
+    def visit_FuncCall(self, node):
+        if isinstance(node.name, c_ast.ID) and node.name.name == "offsetof":
+            self.note("offsetof")
+        self.generic_visit(node)
+
+    def generic_visit(self, node):
+        # A block under anything but a statement is a statement expression `({ ... })`.
+        statement_parent = isinstance(node, _BLOCK_HOLDERS)
+        for child in node:
+            if isinstance(child, c_ast.Compound) and not statement_parent:
+                self.note("stmt-expr")
+            self.visit(child)
+
+
+_BLOCK_HOLDERS = (
+    c_ast.Compound, c_ast.FuncDef, c_ast.If, c_ast.While, c_ast.DoWhile, c_ast.For,
+    c_ast.Switch, c_ast.Case, c_ast.Default, c_ast.Label,
+)
+
+
+# ---------------------------------------------------------------- printing types and bodies
+class _TypeNamer(GnuCGenerator):
+    """A type as C spells it, with struct bodies reduced to `struct name`."""
+
+    def _tag(self, kind, node):
+        return f"{kind} {node.name}" if node.name else f"{kind} <anonymous>"
+
+    def visit_Struct(self, node):
+        return self._tag("struct", node)
+
+    visit_StructExt = visit_Struct
+
+    def visit_Union(self, node):
+        return self._tag("union", node)
+
+    def visit_Enum(self, node):
+        return self._tag("enum", node)
+
+
+def _type_str(namer: _TypeNamer, node, declname: bool = False) -> str:
+    return " ".join(namer._generate_type(node, emit_declname=declname).split())
+
+
+def _aggregate_name(node) -> str:
+    while isinstance(node, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl)):
+        node = node.type
+    if isinstance(node, (c_ast.Struct, c_ast.Union)) and node.name:
+        return f"{'union' if isinstance(node, c_ast.Union) else 'struct'} {node.name}"
+    return ""
+
+
+def fingerprint(body: c_ast.Node) -> str:
+    """Hash of the body printed back from the AST: no coords, comments, layout or redundant parentheses."""
+    text = " ".join(GnuCGenerator().visit(body).split())
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# ---------------------------------------------------------------- building the model
+def _own_files(rev: Revision) -> dict[str, str]:
+    own = {os.path.normpath(rev.path): "source"}
+    if rev.header_path and rev.header_text is not None:
+        own[os.path.normpath(rev.header_path)] = "header"
+    return own
+
+
+def _digest(text: str | None) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16] if text is not None else ""
+
+
+def _base_model(rev: Revision, **kw) -> Model:
+    return Model(
+        commit=rev.commit,
+        path=rev.path,
+        header_path=rev.header_path,
+        source_digest=_digest(rev.text),
+        header_digest=_digest(rev.header_text),
+        **kw,
+    )
+
+
+@dataclass
+class _Context:
+    """Per-revision state the builders share (never kept between revisions)."""
+
+    own: dict[str, str]
+    namer: _TypeNamer = field(default_factory=_TypeNamer)
+
+    def origin(self, coord) -> str | None:
+        return self.own.get(os.path.normpath(coord.file)) if coord is not None else None
+
+
+def build_model(
+    rev: Revision,
+    ast: c_ast.FileAST,
+    tokens: Tokens,
+    unit: Preprocessed,
+    own: dict[str, str],
+    normaliser: MacroNormaliser,
+) -> Model:
+    """Everything the model holds, read off the AST and gcc's defines."""
+    ctx = _Context(own)
+    own_ext = [e for e in ast.ext if ctx.origin(e.coord)]
+    functions, prototypes = _functions(ast, tokens, ctx)
+    structs, typedefs = _types(own_ext, ctx)
+    all_typedefs = sorted({e.name for e in ast.ext if isinstance(e, c_ast.Typedef)})
+    macros = _macros(unit.defines, ctx, normaliser.normal_forms_for(all_typedefs))
+    api = _api(functions, prototypes, macros)
+    neutralised = _neutralised(own_ext, unit.defines, rev, ctx)
+    return _base_model(
+        rev,
+        functions=tuple(functions),
+        structs=tuple(structs),
+        typedefs=typedefs,
+        macros=tuple(macros),
+        api=api,
+        neutralised=neutralised,
+    )
+
+
+def _functions(ast, tokens, ctx: _Context) -> tuple[list[Function], list[tuple[str, str]]]:
+    collector = FunctionCollector()
+    collector.visit(ast)
+    spans = _Spans(tokens)
+    functions = []
+    for fd in collector.definitions:
+        origin = ctx.origin(fd.decl.coord)
+        if origin is None:
+            continue
+        counter, cyclo = StatementCounter(), ComplexityCounter()
+        counter.visit(fd.body)
+        cyclo.visit(fd.body)
+        returns, params = _prototype(fd.decl, ctx.namer)
+        first, last = spans.lines(fd)
+        functions.append(
+            Function(
+                name=fd.decl.name,
+                storage=_storage(fd.decl),
+                returns=returns,
+                params=params,
+                signature=signature(fd.decl.name, returns, params),
+                first_line=first,
+                last_line=last,
+                statements=counter.count,
+                complexity=cyclo.complexity,
+                fingerprint=fingerprint(fd.body),
+                origin=origin,
+            )
+        )
+    prototypes = [(d.name, ctx.origin(d.coord)) for d in collector.prototypes if ctx.origin(d.coord)]
+    return functions, prototypes
+
+
+def _storage(decl: c_ast.Decl) -> tuple[str, ...]:
+    specs = set(decl.storage or ()) | {s for s in decl.funcspec or () if isinstance(s, str)}
+    return tuple(s for s in ("static", "extern", "inline") if s in specs)
+
+
+def _prototype(decl: c_ast.Decl, namer: _TypeNamer) -> tuple[str, tuple[Param, ...]]:
+    ftype = decl.type
+    returns = _type_str(namer, ftype.type)
+    params: list[Param] = []
+    for p in (ftype.args.params if ftype.args is not None else ()):
+        if isinstance(p, c_ast.EllipsisParam):
+            params.append(Param("...", "..."))
+            continue
+        text = _type_str(namer, p.type)
+        if text == "void" and not getattr(p, "name", None):
+            continue
+        params.append(Param(getattr(p, "name", None) or "", text))
+    return returns, tuple(params)
+
+
+def signature(name: str, returns: str, params: tuple[Param, ...]) -> str:
+    """`struct rb_node *rb_first(const struct rb_root *root)`: storage left out."""
+    args = ", ".join(_join_decl(p.type, p.name) if p.name != "..." else "..." for p in params) or "void"
+    return f"{_join_decl(returns, name)}({args})"
+
+
+def _join_decl(type_text: str, name: str) -> str:
+    if not name:
+        return type_text
+    return f"{type_text}{name}" if type_text.endswith("*") else f"{type_text} {name}"
+
+
+def _types(own_ext, ctx: _Context) -> tuple[list[Struct], dict[str, str]]:
+    collector = TypeCollector()
+    for ext in own_ext:
+        collector.visit(ext)
+    typedefs: dict[str, str] = {}
+    aliases: dict[int, list[str]] = {}
+    tag_aliases: dict[str, list[str]] = {}
+    for td in collector.typedefs:
+        typedefs[td.name] = _type_str(ctx.namer, td.type)
+        target = td.type.type if isinstance(td.type, c_ast.TypeDecl) else None
+        if isinstance(target, (c_ast.Struct, c_ast.Union)):
+            aliases.setdefault(id(target), []).append(td.name)
+            if target.name:
+                kind = "union" if isinstance(target, c_ast.Union) else "struct"
+                tag_aliases.setdefault(f"{kind} {target.name}", []).append(td.name)
+    structs = []
+    for node in collector.aggregates:
+        kind = "union" if isinstance(node, c_ast.Union) else "struct"
+        names = aliases.get(id(node), [])
+        name = f"{kind} {node.name}" if node.name else (names[0] if names else f"{kind} <anonymous>")
+        alias = tuple(dict.fromkeys(names + tag_aliases.get(name, [])))
+        fields = tuple(_field(d, ctx.namer) for d in node.decls)
+        structs.append(Struct(name=name, kind=kind, fields=fields, typedefs=alias))
+    return structs, typedefs
+
+
+def _field(decl: c_ast.Decl, namer: _TypeNamer) -> Field:
+    text = _type_str(namer, decl.type)
+    if decl.bitsize is not None:
+        text += f" : {GnuCGenerator().visit(decl.bitsize)}"
+    return Field(decl.name or "", text)
+
+
+# ---------------------------------------------------------------- macros
+def _macros(defines, ctx: _Context, normal_forms) -> list[Macro]:
+    seen: set[str] = set()
+    chosen = []
+    for d in defines:
+        origin = ctx.own.get(os.path.normpath(d.file)) if d.file else None
+        if origin is None or d.name in seen:
+            continue
+        seen.add(d.name)
+        chosen.append((d, origin))
+    normals = normal_forms([(d.params, d.body) for d, _ in chosen])
+    return [
+        Macro(name=d.name, params=d.params, body=d.body, origin=origin, normal=normal, line=d.line)
+        for (d, origin), normal in zip(chosen, normals)
+    ]
+
+
+class MacroNormaliser:
+    """Normal forms of macro bodies, remembered for one run (see `macro_normal_forms`).
+
+    Lives as long as one `parse_history` call: it is an optimisation, never a source of truth.
+    """
+
+    def __init__(self):
+        self._known: dict[tuple, str] = {}
+
+    def normal_forms_for(self, typedef_names):
+        names = tuple(typedef_names)
+
+        def normal_forms(macros):
+            keys = [(names, params, body) for params, body in macros]
+            missing = list(dict.fromkeys(k for k in keys if k not in self._known))
+            for key, normal in zip(missing, macro_normal_forms([k[1:] for k in missing], names)):
+                self._known[key] = normal
+            return [self._known[k] for k in keys]
+
+        return normal_forms
+
+
+def macro_normal_forms(macros, typedef_names=()) -> list[str]:
+    """Each macro body's normal form: its AST printed back, or its token stream.
+
+    A body that parses as a C expression or statement (with its parameters as plain
+    identifiers, or some of them as type names for bodies like `(type *)ptr`) is printed
+    back from the AST, so parentheses that change no parse and all whitespace vanish:
+    `(pc & ~3)` and `((pc) & ~3)` have the same normal form. Anything else (a bare
+    type, `#x` stringification) falls back to its tokens. One parse for all the bodies
+    when they all parse, one per body otherwise.
+    """
+    prelude = "".join(f"typedef int {t};" for t in typedef_names)
+    results: list[str | None] = [None] * len(macros)
+    todo = []
+    for i, (params, body) in enumerate(macros):
+        if not body.strip():
+            results[i] = ""
+        else:
+            todo.append(i)
+    if todo:
+        batch = prelude + "".join(f"void __archeo_m{i}(void) {{ {macros[i][1]} ; }}\n" for i in todo)
+        printed = _print_bodies(batch)
+        if printed is not None and len(printed) == len(todo):
+            for i, text in zip(todo, printed):
+                results[i] = text
+    for i in todo:
+        if results[i] is None:
+            results[i] = _normal_alone(macros[i][0] or (), macros[i][1], prelude)
+    return [r or "" for r in results]
+
+
+def _normal_alone(params, body: str, prelude: str) -> str:
+    for size in range(0, min(len(params), 4) + 1):
+        for types in combinations(params, size):
+            local = "".join(f"typedef int {t};" for t in types)
+            printed = _print_bodies(f"{prelude}void __archeo_m(void) {{ {local} {body} ; }}")
+            if printed:
+                return printed[0]
+    return _token_stream(body)
+
+
+def _print_bodies(source: str) -> list[str] | None:
+    try:
+        ast = GnuCParser().parse(source, "<macro>")
+    except (PycParseError, ValueError, IndexError, AttributeError, TypeError):
+        return None
+    gen = GnuCGenerator()
+    out = []
+    for ext in ast.ext:
+        if isinstance(ext, c_ast.FuncDef):
+            items = [it for it in ext.body.block_items or () if not isinstance(it, c_ast.Typedef)]
+            text = " ".join(" ".join(gen._generate_stmt(it).split()) for it in items)
+            out.append(text[:-1].rstrip() if text.endswith(";") else text)
+    return out
+
+
+def _token_stream(body: str) -> str:
+    """The body's tokens, one space apart: whitespace never matters, parentheses still do."""
+    values: list[str] = []
+    lexer = GnuCLexer(lambda *a: None, lambda: None, lambda: None, lambda name: False)
+    lexer.input(body)
+    try:
+        while (tok := lexer.token()) is not None:
+            values.append(tok.value)
+    except Exception:  # noqa: BLE001 - an odd body falls back to its folded text
+        return " ".join(body.split())
+    return " ".join(values)
+
+
+# ---------------------------------------------------------------- api and neutralised
+def _api(functions, prototypes, macros) -> tuple[str, ...]:
+    """What the header declares or defines: prototypes, inline functions, macros with a body.
+
+    An object-like macro with an empty body (an include guard) is not API.
+    """
+    names = [name for name, origin in prototypes if origin == "header"]
+    names += [f.name for f in functions if f.origin == "header"]
+    names += [m.name for m in macros if m.origin == "header" and (m.body or m.params is not None)]
+    return tuple(dict.fromkeys(names))
+
+
+def _neutralised(own_ext, defines, rev: Revision, ctx: _Context) -> tuple[str, ...]:
+    """What GCC or kernel syntax was made parseable in this revision, and how."""
+    finder = GnuSyntaxFinder()
+    for ext in own_ext:
+        finder.visit(ext)
+    found = set(finder.descriptions())
+    shim = {}
+    for d in defines:
+        if d.file and not ctx.own.get(os.path.normpath(d.file)) and not d.file.startswith("<"):
+            shim.setdefault(d.name, d)
+    own_names = {d.name for d in defines if d.file and ctx.own.get(os.path.normpath(d.file))}
+    used = identifiers(rev.text or "") | identifiers(rev.header_text or "")
+    for name in sorted(used & set(shim) - own_names):
+        d = shim[name]
+        call = f"{name}({', '.join(d.params)})" if d.params is not None else name
+        found.add(f"{call}: defined by the shim ({_shim_name(d.file)}) as `{d.body}`")
+    return tuple(sorted(found))
+
+
+def _shim_name(path: str) -> str:
+    parts = Path(path).parts
+    return "/".join(parts[-2:]) if len(parts) >= 2 else path
+
+
+def strip_comments(text: str) -> str:
+    """Raw C text with comments replaced by a space (their newlines kept), literals kept.
+
+    For what the AST cannot say about raw text: which shim macros it invokes, and
+    whether a text change touched only comments. Comments and literals are found with
+    `str.find` jumps, not by a regular expression.
+    """
+    kept: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        starts = [k for k in (text.find("/*", i), text.find("//", i), text.find('"', i), text.find("'", i)) if k >= 0]
+        if not starts:
+            kept.append(text[i:])
+            break
+        k = min(starts)
+        kept.append(text[i:k])
+        if text.startswith("/*", k):
+            end = text.find("*/", k + 2)
+            end = n if end < 0 else end + 2
+            kept.append(" " + "\n" * text.count("\n", k, end))
+            i = end
+        elif text.startswith("//", k):
+            end = text.find("\n", k)
+            i = n if end < 0 else end
+            kept.append(" ")
+        else:
+            quote, j = text[k], k + 1
+            while j < n and text[j] != quote and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            kept.append(text[k : j + 1])
+            i = j + 1
+    return "".join(kept)
+
+
+def identifiers(text: str) -> set[str]:
+    """Identifiers of raw C text outside comments and literals (numbers dropped)."""
+    words = _drop_literals(strip_comments(text)).translate(_NON_IDENTIFIER).split()
+    return {w for w in words if not w[0].isdigit()}
+
+
+def _drop_literals(text: str) -> str:
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        starts = [k for k in (text.find('"', i), text.find("'", i)) if k >= 0]
+        if not starts:
+            out.append(text[i:])
+            break
+        k = min(starts)
+        out.append(text[i:k] + " ")
+        quote, j = text[k], k + 1
+        while j < n and text[j] != quote and text[j] != "\n":
+            j += 2 if text[j] == "\\" else 1
+        i = j + 1
+    return "".join(out)
+
+
+_NON_IDENTIFIER = {c: " " for c in range(128) if not (chr(c).isalnum() or chr(c) == "_")}
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+__all__ = [
+    "SHIM_INCLUDE",
+    "ComplexityCounter",
+    "Define",
+    "FunctionCollector",
+    "GnuSyntaxFinder",
+    "Preprocessed",
+    "MacroNormaliser",
+    "StatementCounter",
+    "TypeCollector",
+    "fingerprint",
+    "identifiers",
+    "layout_revision",
+    "macro_normal_forms",
+    "parse_c",
+    "parse_history",
+    "parse_revision",
+    "preprocess",
+    "preprocess_command",
+    "signature",
+    "split_preprocessed",
+    "strip_comments",
+]

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import multiprocessing
 import os
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -46,14 +48,35 @@ PREPROCESS_DEFINES = ("-D__builtin_offsetof=offsetof",)
 
 
 # ---------------------------------------------------------------- entry points
-def parse_history(revisions, gcc: str = "gcc", shim: str | os.PathLike | None = None) -> list[Model]:
+def parse_history(
+    revisions,
+    gcc: str = "gcc",
+    shim: str | os.PathLike | None = None,
+    jobs: int = 1,
+) -> list[Model]:
     """A model for every present revision, in order; a failing one carries its error.
 
-    One `MacroNormaliser` serves the whole history, since most macro bodies repeat
-    unchanged from one revision to the next.
+    One `MacroNormaliser` serves a run of consecutive revisions, since most macro bodies
+    repeat unchanged from one revision to the next. `jobs` > 1 (0: one per CPU) splits
+    the history into that many contiguous runs parsed in forked worker processes; the
+    models are the same either way.
     """
+    present = [rev for rev in revisions if rev.present]
+    jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+    jobs = min(jobs, len(present))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return _parse_run(present, gcc, shim)
+    size = -(-len(present) // jobs)
+    runs = [present[i : i + size] for i in range(0, len(present), size)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(runs), mp_context=context) as pool:
+        results = pool.map(_parse_run, runs, [gcc] * len(runs), [shim] * len(runs))
+        return [model for run in results for model in run]
+
+
+def _parse_run(revisions: list[Revision], gcc: str, shim) -> list[Model]:
     normaliser = MacroNormaliser()
-    return [parse_revision(rev, gcc=gcc, shim=shim, normaliser=normaliser) for rev in revisions if rev.present]
+    return [parse_revision(rev, gcc=gcc, shim=shim, normaliser=normaliser) for rev in revisions]
 
 
 def parse_revision(

@@ -1,0 +1,102 @@
+"""`archeo parse`: the model of every present revision, and what changed structurally."""
+
+from __future__ import annotations
+
+import sys
+
+from tabulate import tabulate
+
+from .common import add_json_argument, add_source_arguments, mined, print_json
+
+HELP = "parse every present revision with pycparser: functions, types, macros, and what changed"
+
+
+def add_arguments(parser) -> None:
+    add_source_arguments(parser)
+    add_json_argument(parser)
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="parse in this many worker processes (0: one per CPU; default: %(default)s); output is the same",
+    )
+
+
+def run(args) -> int:
+    from ..astdiff import diff_history, summary
+    from ..cparse import parse_history
+
+    target, revisions = mined(args)
+    present = [r for r in revisions if r.present]
+    models = parse_history(present, jobs=args.jobs)
+    changes = diff_history(models, present)
+    dates = {r.commit: r.date for r in present}
+    if args.json:
+        print_json({"target": target.name, "revisions": [revision_json(m, dates[m.commit], c) for m, c in zip(models, changes)]})
+    else:
+        rows = [
+            (
+                m.commit[:12],
+                dates[m.commit][:10],
+                len(m.functions),
+                len(m.structs),
+                len(m.macros),
+                summary(c),
+                _error_text(m.error) if m.error else "",
+            )
+            for m, c in zip(models, changes)
+        ]
+        print(tabulate(rows, headers=("commit", "date", "functions", "structs", "macros", "changes", "error")))
+        failed = sum(not m.ok for m in models)
+        print(f"\n{len(models)} present revisions of {target.name} parsed, {failed} failed")
+    bad = [m for m in models if not m.ok]
+    for m in bad:
+        print(f"archeo: {m.commit[:12]} does not parse: {_error_text(m.error)}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _error_text(error) -> str:
+    return f"{error.stage}: {error.file}:{error.line}: {error.message}"
+
+
+def revision_json(model, date: str, changes) -> dict:
+    """One entry of `archeo parse --json` (schema order, no machine-specific paths)."""
+    return {
+        "commit": model.commit,
+        "date": date,
+        "path": model.path,
+        "header_path": model.header_path,
+        "functions": [
+            {
+                "name": f.name,
+                "storage": list(f.storage),
+                "signature": f.signature,
+                "lines": [f.first_line, f.last_line],
+                "statements": f.statements,
+                "complexity": f.complexity,
+                "fingerprint": f.fingerprint,
+                "origin": f.origin,
+            }
+            for f in model.functions
+        ],
+        "structs": [
+            {
+                "name": s.name,
+                "kind": s.kind,
+                "fields": [{"name": fl.name, "type": fl.type} for fl in s.fields],
+                "typedefs": list(s.typedefs),
+            }
+            for s in model.structs
+        ],
+        "typedefs": dict(model.typedefs),
+        "macros": [
+            {"name": m.name, "params": None if m.params is None else list(m.params), "body": m.body, "origin": m.origin}
+            for m in model.macros
+        ],
+        "api": list(model.api),
+        "neutralised": list(model.neutralised),
+        "changes": [{"kind": c.kind, "name": c.name, "detail": c.detail} for c in changes],
+        "error": None
+        if model.error is None
+        else {"stage": model.error.stage, "file": model.error.file, "line": model.error.line, "message": model.error.message},
+    }

@@ -181,6 +181,8 @@ class Program:
     node_size: int | None = None  # sizeof the node type
     sanitize: bool = False
     error: str | None = None  # the compiler's first error
+    notes: tuple[str, ...] = ()  # how the harness reads this revision's API (archeo/api.py)
+    cached: bool = False  # came from the build cache rather than a fresh compile
 
     @property
     def ok(self) -> bool:
@@ -199,3 +201,4 @@ class RunResult:
     kind: str = ""  # e.g. "SIGSEGV", "timeout", "asan:heap-buffer-overflow"
     stderr: str = ""  # an excerpt
     seconds: float = 0.0
+    notes: tuple[str, ...] = ()  # e.g. "network not isolated: ..." (execute.py)

@@ -1,0 +1,346 @@
+"""Build one standalone executable per revision: its own .c, its own header, our harness.
+
+    >>> from archeo.build import build_history
+    >>> programs = build_history(revisions, models, cache_dir="~/.cache/archeo", jobs=2)
+
+For each revision, in a private temporary directory:
+
+- the revision's .c, unmodified, at its path in the repository (so compiler messages name it);
+- its header at its historical include path (`xen/include/xeno/rbtree.h` -> `-I xen/include`,
+  included as `<xeno/rbtree.h>`);
+- `archeo_config.h`, generated from the parsed API (archeo/api.py);
+
+then `gcc -std=gnu99 -O2 -nostdinc -I <revision include dir> -I archeo/shim/include` on the
+revision and on the harness engine, and a normal link with the harness runtime (the only part
+that sees libc, see archeo/shim/harness.h).
+
+Executables are cached under `<cache>/programs/<key>/`, the key being a sha256 of everything
+that went in (texts, config, harness and shim sources, compiler version, flags). A cache entry
+is built aside and renamed into place, so an interrupted build never leaves half a program;
+compile failures are cached too (they are as deterministic as successes). The cache is an
+optimisation only: delete it and the same programs come back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+
+from .api import ApiError, config_header, derive_api
+from .errors import ArcheoError
+from .records import Model, Program, Revision
+
+SHIM_DIR = Path(__file__).resolve().parent / "shim"
+SHIM_INCLUDE = SHIM_DIR / "include"
+HARNESS_ENGINE = SHIM_DIR / "harness.c"
+HARNESS_RUNTIME = SHIM_DIR / "harness_rt.c"
+HARNESS_HEADER = SHIM_DIR / "harness.h"
+
+KEY_SCHEME = "archeo-build-1"
+BASE_FLAGS = ("-std=gnu99", "-O2")
+SANITIZE_FLAGS = (
+    "-std=gnu99",
+    "-O1",
+    "-g",
+    "-fno-omit-frame-pointer",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=all",
+)
+COMPILE_TIMEOUT = 300  # seconds; a compiler that takes longer is our problem, not a result
+
+_INCLUDE = re.compile(r'^[ \t]*(?:#|%:)[ \t]*(include|include_next|import)\b[ \t]*(.*)$', re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Toolchain:
+    """The compiler and its identity (part of every cache key)."""
+
+    cc: str
+    version: str
+
+    @classmethod
+    def probe(cls, cc: str = "gcc") -> Toolchain:
+        try:
+            out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=60)
+            machine = subprocess.run([cc, "-dumpmachine"], capture_output=True, text=True, timeout=60)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise ArcheoError(f"cannot run the C compiler {cc!r} ({exc}): install gcc or pass --cc") from None
+        if out.returncode != 0:
+            raise ArcheoError(f"{cc} --version failed: {out.stderr.strip()[:200]}")
+        first = (out.stdout.strip().splitlines() or [cc])[0]
+        return cls(cc, f"{first} ({machine.stdout.strip()})")
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the revision's files go in the build directory, and how they are included."""
+
+    source: str  # relative path of the .c
+    header: str  # relative path of the header
+    include_root: str  # relative directory passed with -I
+    includes: tuple[str, ...]  # what archeo_config.h includes, e.g. ("<xen/types.h>", "<xen/rbtree.h>")
+
+
+# ---------------------------------------------------------------- the includes of a revision
+def check_includes(text: str, path: str) -> str | None:
+    """Why the revision may not be compiled, or None: an `#include` must name a relative path
+    without `..` (no reaching outside the build directory), and must not be computed."""
+    for match in _INCLUDE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 1
+        rest = match.group(2).strip()
+        directive = f"#{match.group(1)} {rest}".strip()
+        m = re.match(r'^(<([^>]*)>|"([^"]*)")', rest)
+        if not m:
+            return f"{path}:{line}: computed include is not allowed: {directive}"
+        target = m.group(2) if m.group(2) is not None else m.group(3)
+        if target.startswith("/") or target.startswith("\\") or re.match(r"^[A-Za-z]:", target):
+            return f"{path}:{line}: absolute include path is not allowed: {directive}"
+        if ".." in re.split(r"[/\\]", target):
+            return f"{path}:{line}: include path with '..' is not allowed: {directive}"
+    return None
+
+
+def _include_targets(text: str) -> list[str]:
+    """The `<...>`/`"..."` include targets of a text, in order, brackets kept."""
+    out = []
+    for match in _INCLUDE.finditer(text):
+        m = re.match(r'^(<[^>]*>|"[^"]*")', match.group(2).strip())
+        if m and match.group(1) != "import":
+            out.append(m.group(1))
+    return out
+
+
+def _safe_relative(path: str) -> bool:
+    p = PurePosixPath(path)
+    return bool(path) and not p.is_absolute() and ".." not in p.parts
+
+
+def layout_for(rev: Revision) -> _Layout:
+    """Place the .c at its own path and the header where the .c's `#include` finds it."""
+    if not _safe_relative(rev.path) or not _safe_relative(rev.header_path or "x"):
+        raise ArcheoError(f"revision {rev.short}: unsafe file path {rev.path!r} / {rev.header_path!r}")
+    header_path = rev.header_path or "rbtree.h"
+    base = PurePosixPath(header_path).name
+    targets = _include_targets(rev.text or "")
+    own = next((t for t in targets if PurePosixPath(t[1:-1]).name == base), None)
+    if own is None:  # the .c does not include its header by name: use its historical include path
+        name = header_path.split("include/", 1)[1] if "include/" in header_path else base
+        own = f"<{name}>"
+        prelude = targets
+    else:
+        prelude = targets[: targets.index(own)]
+    name = own[1:-1]
+    if header_path.endswith("/" + name) and header_path != rev.path:
+        root = header_path[: -len(name) - 1]
+        header = header_path
+    else:
+        root, header = "archeo-include", f"archeo-include/{name}"
+    if header == rev.path:
+        raise ArcheoError(f"revision {rev.short}: header and source share the path {header}")
+    return _Layout(rev.path, header, root, tuple(prelude) + (own,))
+
+
+# ---------------------------------------------------------------- one revision
+class Builder:
+    """Builds programs into one cache with one toolchain; safe to use from several threads."""
+
+    def __init__(self, cache_dir: str | os.PathLike, sanitize: bool = False, toolchain: Toolchain | None = None):
+        self.cache_dir = Path(cache_dir).expanduser()
+        self.sanitize = sanitize
+        self.toolchain = toolchain or Toolchain.probe()
+        self._harness_texts = tuple(p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER))
+        self._shim_texts = tuple(
+            (str(p.relative_to(SHIM_INCLUDE)), p.read_text()) for p in sorted(SHIM_INCLUDE.rglob("*.h"))
+        )
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return SANITIZE_FLAGS if self.sanitize else BASE_FLAGS
+
+    def key(self, rev: Revision, layout: _Layout, config: str) -> str:
+        """sha256 of everything that goes into the program."""
+        h = hashlib.sha256()
+        parts = [
+            KEY_SCHEME,
+            self.toolchain.version,
+            " ".join(self.flags),
+            f"sanitize={self.sanitize}",
+            json.dumps(layout.__dict__, sort_keys=True),
+            rev.text or "",
+            rev.header_text or "",
+            config,
+            *self._harness_texts,
+            *(f"{name}\0{text}" for name, text in self._shim_texts),
+        ]
+        for part in parts:
+            data = part.encode("utf-8", "surrogateescape")
+            h.update(len(data).to_bytes(8, "little"))
+            h.update(data)
+        return h.hexdigest()
+
+    def build(self, rev: Revision, model: Model) -> Program:
+        """One revision's Program; a compile error is a Program with `error`, never an exception."""
+        fail = lambda error: Program(rev.commit, None, "", sanitize=self.sanitize, error=error)  # noqa: E731
+        if not rev.present:
+            return fail("the file does not exist at this revision (deleted)")
+        if rev.header_text is None:
+            return fail("no companion header at this revision")
+        for text, path in ((rev.text, rev.path), (rev.header_text, rev.header_path)):
+            problem = check_includes(text, path)
+            if problem:
+                return fail(problem)
+        try:
+            api = derive_api(model)
+        except ApiError as exc:
+            return fail(f"api: {exc}")
+        layout = layout_for(rev)
+        config = config_header(api, layout.includes)
+        key = self.key(rev, layout, config)
+        final = self.cache_dir / "programs" / key
+        cached = _load(final, rev.commit, key, self.sanitize)
+        if cached is not None:
+            return replace(cached, cached=True)
+        with tempfile.TemporaryDirectory(prefix="archeo-build-") as tmp:
+            info = self._compile(Path(tmp), rev, layout, config)
+            info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=list(api.notes), api_ops="".join(api.ops))
+            _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
+        return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
+
+    def _compile(self, tmp: Path, rev: Revision, layout: _Layout, config: str) -> dict:
+        for rel, text in ((layout.source, rev.text), (layout.header, rev.header_text), ("archeo-gen/archeo_config.h", config)):
+            dest = tmp / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with open(dest, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
+                fh.write(text)
+        (tmp / "archeo-obj").mkdir()
+        cc, flags = self.toolchain.cc, list(self.flags)
+        defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
+        kernel_includes = ["-nostdinc", "-I", layout.include_root, "-I", str(SHIM_INCLUDE)]
+        steps = [
+            [cc, *flags, *kernel_includes, "-c", layout.source, "-o", "archeo-obj/revision.o"],
+            [cc, *flags, *defines, "-nostdinc", "-I", "archeo-gen", "-I", layout.include_root, "-I", str(SHIM_INCLUDE),
+             "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
+            [cc, *flags, *defines, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", str(HARNESS_RUNTIME)],
+        ]
+        for argv in steps:
+            try:
+                proc = subprocess.run(argv, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                raise ArcheoError(f"{cc} took more than {COMPILE_TIMEOUT}s on {rev.short}") from None
+            if proc.returncode != 0:
+                return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
+        info = program_info(tmp / "program")
+        if "node_size" not in info:
+            return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
+        return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", "")}
+
+
+def first_error(stderr: str, tmp: str = "") -> str:
+    """The compiler's (or linker's) first error line, without our temporary directory in it."""
+    lines = [line.replace(tmp + "/", "").strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if re.search(r"\berror\b|undefined reference|multiple definition", line):
+            return line
+    return lines[0] if lines else "the compiler failed without a message"
+
+
+def program_info(path: str | os.PathLike) -> dict:
+    """`program --info` as a dict (node_size, ops, commit, sanitize)."""
+    try:
+        proc = subprocess.run([str(path), "--info"], capture_output=True, text=True, timeout=30, env={})
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return {"error": str(exc)}
+    if proc.returncode != 0:
+        return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
+    return dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
+
+
+# ---------------------------------------------------------------- the cache
+def _store(final: Path, info: dict, program: Path | None, config: str) -> None:
+    """Put a finished build into the cache atomically: staged aside, then renamed into place."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name[:16]}-", dir=final.parent))
+    try:
+        if program is not None:
+            shutil.copy2(program, stage / "program")
+        (stage / "archeo_config.h").write_text(config)
+        log = info.pop("log", None)
+        if log:
+            (stage / "build.log").write_text(log)
+        (stage / "program.json").write_text(json.dumps(info, indent=1) + "\n")
+        try:
+            os.rename(stage, final)
+        except OSError:
+            if not (final / "program.json").exists():  # not a lost race: a real failure
+                raise
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _load(final: Path, commit: str, key: str, sanitize: bool) -> Program | None:
+    try:
+        info = json.loads((final / "program.json").read_text())
+    except (OSError, ValueError):
+        return None
+    path = final / "program"
+    if info.get("ok") and not path.exists():
+        return None
+    return Program(
+        commit=commit,
+        path=str(path) if info.get("ok") else None,
+        key=key,
+        ops=tuple(info.get("ops") or ()),
+        node_size=info.get("node_size"),
+        sanitize=sanitize,
+        error=info.get("error"),
+        notes=tuple(info.get("notes") or ()),
+    )
+
+
+# ---------------------------------------------------------------- the API
+def build_revision(
+    rev: Revision,
+    model: Model,
+    cache_dir: str | os.PathLike,
+    sanitize: bool = False,
+    toolchain: Toolchain | None = None,
+) -> Program:
+    """Build one revision (see the module docstring); cached by content."""
+    return Builder(cache_dir, sanitize, toolchain).build(rev, model)
+
+
+def build_history(
+    revisions: Sequence[Revision],
+    models: Sequence[Model] | Mapping[str, Model],
+    cache_dir: str | os.PathLike,
+    sanitize: bool = False,
+    jobs: int | None = None,
+    toolchain: Toolchain | None = None,
+) -> list[Program]:
+    """Build every revision, `jobs` at a time; one Program per revision, in order.
+
+    `models` is either aligned with `revisions` or a mapping from commit to Model. A failed
+    build is a Program with `error`; the others go on.
+    """
+    if isinstance(models, Mapping):
+        pairs = [(rev, models[rev.commit]) for rev in revisions]
+    else:
+        if len(models) != len(revisions):
+            raise ValueError(f"{len(revisions)} revisions but {len(models)} models")
+        pairs = list(zip(revisions, models))
+    builder = Builder(cache_dir, sanitize, toolchain)
+    workers = max(1, jobs or os.cpu_count() or 1)
+    if workers == 1 or len(pairs) <= 1:
+        return [builder.build(rev, model) for rev, model in pairs]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(lambda pair: builder.build(*pair), pairs))

@@ -1,0 +1,331 @@
+"""Run one batch through one built program, confined; a crash or a hang is a result.
+
+    >>> from archeo.execute import Executor
+    >>> with Executor() as ex:
+    ...     result = ex.run(program, batch_text)
+    >>> result.status, result.kind, result.lines
+
+Every run gets an empty environment, a fresh temporary working directory, its own process
+group (killed whole at the wall-clock timeout), resource limits (RLIMIT_CPU below the wall
+clock, so SIGXCPU fires first and the harness can still flush its trace; RLIMIT_AS;
+RLIMIT_FSIZE; RLIMIT_CORE=0) and, where the machine allows it, no network (a fresh network
+namespace).
+
+Why the limits are applied by the harness itself by default (`confine="harness"`): the
+difftester and the shrinker call this thousands of times, and a Python `preexec_fn` forces a
+full fork of the (large) Python process for every run, while the `unshare` wrapper costs an
+extra exec. The harness runtime (archeo/shim/harness_rt.c) sets the same limits and leaves
+the network first thing in `main`, before any of the revision's code runs, so the program can
+be started with a plain vfork/exec. `confine="preexec"` does it the classic way (resource
+limits in `preexec_fn`, `unshare -rn` in front), for comparison and for programs that are not
+our harness; bench/bench_execute.py measures both.
+
+Nothing the C does raises here: a failed spawn is an `error` result too.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, replace
+
+from .records import Program, RunResult
+
+EXIT_BATCH = 2  # archeo/shim/harness.h: the batch is malformed
+EXIT_OOM = 3  # the pool could not be allocated
+STDERR_EXCERPT = 4000
+
+_NOT_ISOLATED = re.compile(r"archeo-harness: network not isolated: (.*)")
+_ASAN = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer|ThreadSanitizer): ([A-Za-z0-9_-]+)")
+_UBSAN = re.compile(r"runtime error: (.*)")
+_UBSAN_KINDS = (
+    ("null pointer", "null-pointer"),
+    ("misaligned address", "misaligned"),
+    ("signed integer overflow", "signed-overflow"),
+    ("shift exponent", "shift"),
+    ("left shift", "shift"),
+    ("out of bounds", "out-of-bounds"),
+    ("not a valid value", "invalid-value"),
+    ("division by zero", "divide-by-zero"),
+    ("pointer overflow", "pointer-overflow"),
+    ("unreachable", "unreachable"),
+)
+_SANITIZER_PREFIX = {"AddressSanitizer": "asan", "LeakSanitizer": "lsan", "MemorySanitizer": "msan", "ThreadSanitizer": "tsan"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one run may take. `cpu_seconds` should stay below `timeout`."""
+
+    timeout: float = 10.0  # wall clock, seconds
+    cpu_seconds: int = 5  # RLIMIT_CPU soft limit (SIGXCPU); the hard limit is one more
+    memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
+    fsize_mb: int = 16  # RLIMIT_FSIZE
+
+
+class Executor:
+    """Runs programs with one set of limits; remembers (per object) whether the network can be isolated.
+
+    Use one Executor for many runs: the network probe is made once, on the first run.
+    """
+
+    def __init__(self, limits: Limits = Limits(), isolate_network: bool = True, confine: str = "harness"):
+        if confine not in ("harness", "preexec"):
+            raise ValueError(f"confine must be 'harness' or 'preexec', got {confine!r}")
+        self.limits = limits
+        self.confine = confine
+        self.isolate_network = isolate_network
+        self.network: str | None = None  # "isolated", or why not; None until probed
+        self._wrapper: tuple[str, ...] = ()  # `unshare` prefix in preexec mode
+        self._base = tempfile.mkdtemp(prefix="archeo-run-")
+
+    # ------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        shutil.rmtree(self._base, ignore_errors=True)
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        base = getattr(self, "_base", None)
+        if base and os.path.isdir(base):
+            shutil.rmtree(base, ignore_errors=True)
+
+    # ------------------------------------------------------------ network
+    @property
+    def network_isolated(self) -> bool:
+        return self.network == "isolated"
+
+    def probe_network(self, program_path: str) -> str:
+        """Can runs leave the network? Asked once per executor; the answer is kept.
+
+        In harness mode `run` learns this from the first run by itself; calling this first
+        just asks explicitly (`program --info --no-net`).
+        """
+        if self.network is not None:
+            return self.network
+        if not self.isolate_network:
+            self.network = "not requested"
+        elif self.confine == "harness":
+            try:
+                proc = subprocess.run([program_path, "--info", "--no-net"], capture_output=True, text=True, env={}, timeout=30)
+                found = re.search(r"^net (.*)$", proc.stdout, re.MULTILINE)
+                self.network = found.group(1) if found else f"probe failed (exit {proc.returncode})"
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                self.network = f"probe failed ({exc})"
+        else:
+            self.network = "unshare is not available"
+            for wrapper in (("unshare", "-n"), ("unshare", "-rn")):
+                try:
+                    ok = subprocess.run([*wrapper, "true"], capture_output=True, env={}, timeout=30).returncode == 0
+                except (OSError, subprocess.TimeoutExpired):
+                    ok = False
+                if ok:
+                    self._wrapper, self.network = wrapper, "isolated"
+                    break
+        return self.network
+
+    # ------------------------------------------------------------ one run
+    def run(
+        self,
+        program: str | os.PathLike | Program,
+        batch_text: str | bytes,
+        *,
+        timeout: float | None = None,
+        memory_mb: int | None = None,
+        cpu_seconds: int | None = None,
+    ) -> RunResult:
+        """One batch through one program. Never raises for anything the program does."""
+        path = program.path if isinstance(program, Program) else os.fspath(program)
+        sanitize = isinstance(program, Program) and program.sanitize
+        limits = replace(
+            self.limits,
+            timeout=timeout if timeout is not None else self.limits.timeout,
+            memory_mb=memory_mb if memory_mb is not None else self.limits.memory_mb,
+            cpu_seconds=cpu_seconds if cpu_seconds is not None else self.limits.cpu_seconds,
+        )
+        if path is None:
+            return RunResult("error", "", 0, kind="no-program", stderr="the program did not build")
+        data = batch_text.encode() if isinstance(batch_text, str) else batch_text
+        if self.confine == "preexec":
+            self.probe_network(path)  # decides the `unshare` wrapper
+        # In harness mode the first run is the probe: the harness says on stderr when it
+        # could not leave the network, and from then on this executor stops asking.
+        want_net = self.isolate_network and self.network in (None, "isolated")
+        argv, preexec = self._command(path, limits, sanitize, want_net)
+        workdir = tempfile.mkdtemp(dir=self._base)
+        start = time.perf_counter()
+        timed_out = False
+        try:
+            proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=workdir,
+                env={},
+                start_new_session=True,
+                preexec_fn=preexec,
+            )
+        except OSError as exc:
+            shutil.rmtree(workdir, ignore_errors=True)
+            return RunResult("error", "", 0, kind="spawn", stderr=str(exc), notes=self._notes())
+        try:
+            out, err = proc.communicate(data, timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc.pid)
+            out, err = proc.communicate()
+        finally:
+            if proc.returncode is None:
+                _kill_group(proc.pid)
+                proc.wait()
+            shutil.rmtree(workdir, ignore_errors=True)
+        seconds = time.perf_counter() - start
+        err_text = err.decode("utf-8", "replace")
+        if want_net and self.confine == "harness":
+            found = _NOT_ISOLATED.search(err_text)
+            if found:
+                self.network = found.group(1)
+            elif self.network is None and proc.returncode == 0:
+                self.network = "isolated"
+        notes = self._notes()
+        return classify(out, err_text, proc.returncode, timed_out, seconds, notes)
+
+    def _notes(self) -> tuple[str, ...]:
+        if self.network in (None, "isolated", "not requested"):
+            return ()
+        return (f"network not isolated: {self.network}",)
+
+    def _command(self, path: str, limits: Limits, sanitize: bool, want_net: bool):
+        if self.confine == "harness":
+            argv = [path, "--cpu", str(int(limits.cpu_seconds)), "--as", str(int(limits.memory_mb)),
+                    "--fsize", str(int(limits.fsize_mb) << 20)]
+            if want_net:
+                argv.append("--no-net")
+            return argv, None
+        return [*self._wrapper, path], _preexec_limits(limits, sanitize)
+
+
+def _preexec_limits(limits: Limits, sanitize: bool):
+    """The classic way: limits set in the child between fork and exec."""
+    cpu = int(limits.cpu_seconds)
+    memory = None if sanitize else int(limits.memory_mb) << 20
+    fsize = int(limits.fsize_mb) << 20
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return apply
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+# ---------------------------------------------------------------- classification
+def classify(
+    stdout: bytes | str,
+    stderr: str,
+    returncode: int | None,
+    timed_out: bool = False,
+    seconds: float = 0.0,
+    notes: tuple[str, ...] = (),
+) -> RunResult:
+    """Turn what a run left behind into a RunResult (a pure function: easy to test).
+
+    ok: `END` and exit 0. crash: a fatal signal, a `SIGNAL` line, or a sanitizer report.
+    hang: the wall-clock timeout, or the CPU limit (SIGXCPU, or SIGKILL at the hard limit).
+    error: anything else (a malformed batch, out of memory, a non-zero exit).
+    """
+    text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
+    complete = text if text.endswith("\n") or not text else text[: text.rfind("\n") + 1]
+    lines = complete.split("\n")[:-1] if complete else []
+    last = lines[-1] if lines else ""
+    ended = last == "END"
+    signal_line = int(last[7:]) if last.startswith("SIGNAL ") and last[7:].isdigit() else None
+    count = len(lines) - (1 if ended or signal_line is not None else 0)
+    excerpt = stderr[:STDERR_EXCERPT]
+    base = dict(stdout=text, lines=count, returncode=returncode, stderr=excerpt, seconds=seconds, notes=notes)
+    died = -returncode if returncode is not None and returncode < 0 else None
+    sig = died or signal_line
+
+    if timed_out:
+        return RunResult("hang", kind="timeout", signal=sig, **base)
+    sanitizer = sanitizer_kind(stderr)
+    if sanitizer:
+        return RunResult("crash", kind=sanitizer, signal=sig, **base)
+    if sig == signal.SIGXCPU or (died == signal.SIGKILL and not signal_line):
+        return RunResult("hang", kind="cpu-limit", signal=sig, **base)
+    if sig is not None:
+        return RunResult("crash", kind=signal_name(sig), signal=sig, **base)
+    if returncode == 0 and ended:
+        return RunResult("ok", **base)
+    if returncode == EXIT_BATCH:
+        kind = "batch"
+    elif returncode == EXIT_OOM:
+        kind = "oom"
+    elif returncode == 0:
+        kind = "no-end"
+    else:
+        kind = f"exit-{returncode}"
+    return RunResult("error", kind=kind, **base)
+
+
+def sanitizer_kind(stderr: str) -> str:
+    """`asan:heap-buffer-overflow`, `ubsan:null-pointer`, ... from a sanitizer report, or ""."""
+    found = _ASAN.search(stderr)
+    if found:
+        return f"{_SANITIZER_PREFIX[found.group(1)]}:{found.group(2)}"
+    found = _UBSAN.search(stderr)
+    if found:
+        message = found.group(1)
+        for needle, kind in _UBSAN_KINDS:
+            if needle in message:
+                return f"ubsan:{kind}"
+        words = re.findall(r"[a-z]+", message.lower())[:4]
+        return "ubsan:" + ("-".join(words) or "undefined")
+    return ""
+
+
+def signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"SIG{number}"
+
+
+def run_program(
+    program: str | os.PathLike | Program,
+    batch_text: str | bytes,
+    timeout: float = 10.0,
+    memory_mb: int = 1024,
+    cpu_seconds: int | None = None,
+    executor: Executor | None = None,
+) -> RunResult:
+    """One run with a throwaway Executor (pass `executor=` to reuse its network probe).
+
+    `cpu_seconds` defaults to a little under the timeout, so the CPU limit fires first.
+    """
+    if cpu_seconds is None:
+        cpu_seconds = max(1, int(timeout * 0.8))
+    if executor is not None:
+        return executor.run(program, batch_text, timeout=timeout, memory_mb=memory_mb, cpu_seconds=cpu_seconds)
+    with Executor(Limits(timeout=timeout, cpu_seconds=cpu_seconds, memory_mb=memory_mb)) as ex:
+        return ex.run(program, batch_text)

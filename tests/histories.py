@@ -442,14 +442,22 @@ def standard_history(tmp_path: Path | str) -> BuiltHistory:
 
 
 # ----------------------------------------------------------------------------- planted
+def _ins(*keys: int) -> tuple[str, ...]:
+    return tuple(f"i {k}" for k in keys)
+
+
 @dataclass(frozen=True)
 class Plant:
     """What one commit of ``planted_history`` does, relative to the commit before it.
 
-    ``trace`` is the difftest class (docs/protocol.md) a batch that exercises the
-    change must give against the previous commit: same | api | structural |
-    observable | invariant | crash.  ``model`` lists astdiff Change kinds that must be
-    among the changes found (others, e.g. text-only noise, may come too).
+    ``witness`` is a short batch (docs/protocol.md op lines) that shows the change, and
+    ``trace`` the difftest class it gives against the previous commit (and against the
+    reference for a plant): same | api | structural | observable | invariant | crash.
+    ``generated`` is the class a long generated batch gives by the protocol's "strongest
+    difference" rule; it differs from ``trace`` only for the invariant plant, whose
+    broken trees later crash an erase (red-red spreads into black-height errors, then
+    the erase repair meets a NULL sibling).  ``model`` lists astdiff Change kinds that
+    must be among the changes found (others, e.g. text-only noise, may come too).
     """
 
     index: int
@@ -457,38 +465,55 @@ class Plant:
     fixture: str  # what the target (and its header) became at this commit
     role: str  # base | control | plant | fix
     trace: str
+    generated: str
+    witness: tuple[str, ...]
     model: tuple[str, ...]
     names: tuple[str, ...]  # functions concerned
     note: str = ""
 
 
+_W_CRASH = _ins(0, 1, 2, 3, 4, 5, 6) + ("e 3",)
+_W_STRUCT = _W_CRASH + ("d",)
+_W_NEXT = _ins(0, 1, 2, 3, 4) + ("n 1",)
+_W_INV = _ins(0, 1, 2, 3) + ("v",)
+_W_PREV = ("i 0", "p 0")
+
 PLANTS: tuple[Plant, ...] = (
-    Plant(0, "base", "era2009", "base", "", (), (), "correct 2009 tree; nothing to compare"),
-    Plant(1, "text-only", "textonly", "control", "same", ("text-only",), (),
+    Plant(0, "base", "era2009", "base", "same", "same", (), (), (),
+          "correct 2009 tree, same as the reference"),
+    Plant(1, "text-only", "textonly", "control", "same", "same", (), ("text-only",), (),
           "comments and whitespace only"),
-    Plant(2, "api-added", "api", "plant", "same", ("function-added",), ("rb_first_postorder",),
+    Plant(2, "api-added", "api", "plant", "same", "same", (), ("function-added",),
+          ("rb_first_postorder",),
           "a new exported function; no protocol op uses it, so only the model sees it"),
-    Plant(3, "api-added-fix", "era2009", "fix", "same", ("function-removed",),
+    Plant(3, "api-added-fix", "era2009", "fix", "same", "same", (), ("function-removed",),
           ("rb_first_postorder",)),
-    Plant(4, "api-removed", "noprev", "plant", "api", ("function-removed",), ("rb_prev",),
-          "rb_prev gone: `p K` answers NA"),
-    Plant(5, "api-removed-fix", "era2009", "fix", "api", ("function-added",), ("rb_prev",)),
-    Plant(6, "structural", "structural", "plant", "structural", ("body-changed",), ("rb_erase",),
-          "erase splices the predecessor: valid trees, other shapes (erase a two-child node)"),
-    Plant(7, "structural-fix", "era2009", "fix", "structural", ("body-changed",), ("rb_erase",)),
-    Plant(8, "observable", "observable", "plant", "observable", ("body-changed",), ("rb_next",),
-          "rb_next skips the right child's left subtree (inserts 0..4, then `n 1` "
-          "gives 3, not 2)"),
-    Plant(9, "observable-fix", "era2009", "fix", "observable", ("body-changed",), ("rb_next",)),
-    Plant(10, "invariant", "invariant", "plant", "invariant", ("body-changed",),
-          ("rb_insert_color",),
-          "red-red after inserts 0 1 2 3 then `v`; erases after the break can go on to crash"),
-    Plant(11, "invariant-fix", "era2009", "fix", "invariant", ("body-changed",),
-          ("rb_insert_color",)),
-    Plant(12, "crash", "crash", "plant", "crash", ("body-changed",), ("rb_erase",),
-          "SIGSEGV erasing a two-child node whose successor is deeper than its right child "
-          "and has no right child (inserts 0..6, erase 3)"),
-    Plant(13, "crash-fix", "era2009", "fix", "crash", ("body-changed",), ("rb_erase",)),
+    Plant(4, "api-removed", "noprev", "plant", "api", "api", _W_PREV, ("function-removed",),
+          ("rb_prev",), "rb_prev gone: `p 0` answers NA instead of nil"),
+    Plant(5, "api-removed-fix", "era2009", "fix", "api", "api", _W_PREV, ("function-added",),
+          ("rb_prev",)),
+    Plant(6, "structural", "structural", "plant", "structural", "structural", _W_STRUCT,
+          ("body-changed",), ("rb_erase",),
+          "erase splices the predecessor: valid trees, other shapes "
+          "(dump after the witness: T 1:b 0:b . . 5:r 2:b . 4:r . . 6:b . .)"),
+    Plant(7, "structural-fix", "era2009", "fix", "structural", "structural", _W_STRUCT,
+          ("body-changed",), ("rb_erase",)),
+    Plant(8, "observable", "observable", "plant", "observable", "observable", _W_NEXT,
+          ("body-changed",), ("rb_next",),
+          "rb_next skips the right child's left subtree: `n 1` gives 3, not 2"),
+    Plant(9, "observable-fix", "era2009", "fix", "observable", "observable", _W_NEXT,
+          ("body-changed",), ("rb_next",)),
+    Plant(10, "invariant", "invariant", "plant", "invariant", "crash", _W_INV,
+          ("body-changed",), ("rb_insert_color",),
+          "`v` says `bad red-red` after four ascending inserts; longer batches go on to "
+          "crash, so a generated batch reports crash"),
+    Plant(11, "invariant-fix", "era2009", "fix", "invariant", "crash", _W_INV,
+          ("body-changed",), ("rb_insert_color",)),
+    Plant(12, "crash", "crash", "plant", "crash", "crash", _W_CRASH, ("body-changed",),
+          ("rb_erase",), "SIGSEGV on `e 3`: its successor 4 is deeper than its right child "
+          "and has no right child"),
+    Plant(13, "crash-fix", "era2009", "fix", "crash", "crash", _W_CRASH, ("body-changed",),
+          ("rb_erase",)),
 )
 
 
@@ -501,8 +526,14 @@ class PlantedHistory(BuiltHistory):
 
     @property
     def introduced(self) -> dict[str, str]:
-        """commit id -> trace class, for the commits that plant a change (role plant)."""
+        """commit id -> class of its witness, for the commits that plant a change."""
         return {self.commits[p.index]: p.trace for p in self.plants if p.role == "plant"}
+
+    @property
+    def reported(self) -> dict[str, str]:
+        """commit id -> class a generated batch gives against the previous commit,
+        for every commit after the first (what ``archeo difftest`` lists as "vs previous")."""
+        return {self.commits[p.index]: p.generated for p in self.plants[1:]}
 
 
 def planted_steps() -> list[Step]:

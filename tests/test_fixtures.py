@@ -74,7 +74,7 @@ def _own_warnings(stderr: str) -> list[str]:
 # ./prog smoke [noreplace]  - 1000 keys: insert all, 4000 random insert/erase(/replace),
 #                             erase all, a few ascending/descending runs; checks the
 #                             tree after every operation.
-# ./prog i3 e3 n4 ...       - these operations, with the same checks.
+# ./prog i3 e3 n4 p4 ...    - these operations, with the same checks (n/p print).
 # Prints "ok <ops> <hash of every shape and colour seen>" or "bad <what> at op <i>".
 SMOKE_MAIN = r"""
 #define NKEYS 1000
@@ -176,6 +176,14 @@ static void op(int i, int what, int k)
         __builtin_printf("n%d=%d\n", k, n ? KEY(n) : -1);
     }
 #endif
+    else if ( what == 'p' && present[k] ) {
+#ifdef HAVE_PREV
+        NODE_T *n = rb_prev(&items[k][cur[k]]->node);
+        __builtin_printf("p%d=%d\n", k, n ? KEY(n) : -1);
+#else
+        __builtin_printf("p%d=NA\n", k);
+#endif
+    }
 #ifdef HAVE_REPLACE
     else if ( what == 'r' && present[k] && replace_ok ) {
         rb_replace_node(&items[k][cur[k]]->node, &items[k][!cur[k]]->node, &root);
@@ -449,6 +457,31 @@ def test_observable_gets_rb_next_wrong(programs):
 
 @needs_gcc
 @needs_shim
+@pytest.mark.parametrize("plant", [p for p in H.PLANTS if p.witness], ids=lambda p: p.label)
+def test_plant_witnesses_show_their_class(plant, programs):
+    """Each plant's witness (protocol ops) separates it from the commit before it."""
+    args = [op.replace(" ", "") for op in plant.witness if op[0] in "ienp"]
+    before = H.PLANTS[plant.index - 1].fixture
+    old, new = programs.run(before, *args), programs.run(plant.fixture, *args)
+    if plant.role == "fix":
+        old, new = new, old  # the broken side is the one before
+    assert old.returncode == 0 and old.stdout.startswith(("ok", "n", "p")), old.stdout
+    if plant.trace == "crash":
+        assert new.returncode == -11
+    elif plant.trace == "invariant":
+        assert new.returncode == 1 and new.stdout.startswith("bad red-red"), new.stdout
+    elif plant.trace == "observable":  # the driver's own rb_first/rb_next walk sees it first
+        assert new.returncode == 1 and new.stdout.startswith("bad next"), new.stdout
+    elif plant.trace == "api":
+        assert new.returncode == 0 and "=NA" in new.stdout and "=NA" not in old.stdout
+    elif plant.trace == "structural":
+        assert new.returncode == 0 and _ok(new) != _ok(old)
+    else:
+        pytest.fail(f"no check for {plant.trace}")
+
+
+@needs_gcc
+@needs_shim
 def test_corrupt_writes_past_the_node(programs, tmp_path):
     probe = tmp_path / "probe.c"
     probe.write_text("int main(void) { return 0; }\n")
@@ -556,6 +589,8 @@ def test_planted_history_matches_its_data(tmp_path):
     kinds = list(built.introduced.values())
     for kind in ("api", "structural", "observable", "invariant", "crash"):
         assert kind in kinds
+    assert set(built.reported) == set(built.commits[1:])
+    assert [p.generated for p in built.plants if p.generated != p.trace] == ["crash", "crash"]
     assert "rb_first_postorder" in H.FIXTURES["api"].api
 
 

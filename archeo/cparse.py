@@ -188,7 +188,7 @@ def split_preprocessed(output: str) -> Preprocessed:
             continue
         if text.startswith("#define "):
             if not file.startswith("<"):  # gcc's own predefined macros are nobody's
-                    defines.append(_parse_define(text[len("#define ") :], file, line))
+                defines.append(_parse_define(text[len("#define ") :], file, line))
             lines[i] = ""
         elif text.startswith("#undef "):
             lines[i] = ""
@@ -224,15 +224,15 @@ def _parse_define(text: str, file: str, line: int) -> Define:
 
 
 def _gcc_error(stderr: str, source: str) -> ParseError:
-    """The first `file:line:col: error: message` of gcc's stderr."""
+    """The first `file:line:col: [fatal] error: message` of gcc's stderr."""
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     for ln in lines:
-        if ": error: " in ln or ": fatal error: " in ln:
-            where, _, message = ln.partition(" error: ")
-            parts = where.rstrip(": fatal").split(":")
-            file = parts[0]
-            number = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-            return ParseError("preprocess", file, number, message.strip())
+        head, sep, message = ln.partition(" error: ")
+        if not sep:
+            continue
+        parts = head.removesuffix(" fatal").rstrip(":").split(":")
+        number = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
+        return ParseError("preprocess", parts[0], number, message.strip())
     return ParseError("preprocess", source, 0, (lines[-1] if lines else "gcc -E failed").strip())
 
 
@@ -420,11 +420,18 @@ class ComplexityCounter(c_ast.NodeVisitor):
 
 
 class TypeCollector(c_ast.NodeVisitor):
-    """Struct and union definitions and typedefs, in source order, with their file."""
+    """Struct and union definitions and typedefs at file scope, in source order.
+
+    Function bodies are not entered: a type local to a function is no part of the
+    layouts a harness or a reader of the API can use.
+    """
 
     def __init__(self):
         self.aggregates: list[c_ast.Node] = []  # Struct/Union nodes with a body
         self.typedefs: list[c_ast.Typedef] = []
+
+    def visit_FuncDef(self, node):
+        pass
 
     def visit_Typedef(self, node):
         self.typedefs.append(node)

@@ -7,7 +7,7 @@ Python reference) together with how the run ended; line *i* is the result of ope
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .records import RunResult
 
@@ -60,6 +60,7 @@ class Verdict:
     level: str
     index: int | None  # the first operation whose result shows that level (None when same)
     detail: str = ""
+    firsts: dict = field(default_factory=dict)  # every level seen -> the first operation showing it
 
 
 def line_level(op_code: str, a: str, b: str) -> str:
@@ -81,16 +82,21 @@ def line_level(op_code: str, a: str, b: str) -> str:
 def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
     """The strongest difference between two outcomes of the same batch, with where it first shows."""
     best, where, detail = "same", None, ""
+    firsts: dict[str, int] = {}
     for i, (la, lb) in enumerate(zip(a.lines, b.lines)):
         if la != lb:
             level = line_level(op_codes[i] if i < len(op_codes) else "", la, lb)
+            firsts.setdefault(level, i)
             if rank(level) > rank(best):
                 best, where, detail = level, i, f"operation {i}: {la!r} vs {lb!r}"
+    end = min(len(a.lines), len(b.lines))
     if a.status != b.status or (a.status != "ok" and (a.kind != b.kind or len(a.lines) != len(b.lines))):
         bad = a if a.status != "ok" else b
         level = "hang" if bad.status == "hang" else "crash"
         side = "first" if bad is a else "second"
-        return Verdict(level, min(len(a.lines), len(b.lines)), f"{side} side {bad.describe()}")
+        firsts.setdefault(level, end)
+        return Verdict(level, end, f"{side} side {bad.describe()}", firsts)
     if len(a.lines) != len(b.lines) and best == "same":
-        return Verdict("observable", min(len(a.lines), len(b.lines)), "traces differ in length")
-    return Verdict(best, where, detail)
+        firsts["observable"] = end
+        return Verdict("observable", end, "traces differ in length", firsts)
+    return Verdict(best, where, detail, firsts)

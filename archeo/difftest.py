@@ -89,13 +89,23 @@ class Witness:
 
 @dataclass(frozen=True)
 class PairVerdict:
-    """One revision against one other side, over every seed: the strongest difference."""
+    """One revision against one other side, over every seed.
+
+    `level` is the strongest difference; `levels` every level seen (strongest first) with the
+    first seed that showed it, so a weaker difference hidden behind a stronger one — an
+    invariant break that later crashes — still gets its own witness.
+    """
 
     other: str
     level: str
     seed: int | None = None
     detail: str = ""
-    witness: Witness | None = None
+    levels: tuple[tuple[str, int], ...] = ()  # (level, seed)
+    witnesses: tuple[Witness, ...] = ()  # one per level, strongest first, where shrinking found one
+
+    @property
+    def witness(self) -> Witness | None:
+        return next((w for w in self.witnesses if w.level == self.level), None)
 
 
 @dataclass(frozen=True)
@@ -186,18 +196,22 @@ def difftest(
     runners[REFERENCE] = reference
 
     def pair(a: str, b: str, a_out, b_out, a_hash, b_hash) -> PairVerdict:
-        """Strongest level over all seeds, and the first seed showing it."""
+        """Strongest level over all seeds, every level seen, and the first seed showing each."""
         best: tuple[Verdict, int] | None = None
+        seen: dict[str, int] = {}
         for i, (seed, _) in enumerate(sequences):
             if a_hash[i] == b_hash[i]:
                 continue
             verdict = compare(codes[i], a_out[i], b_out[i])
+            for level in verdict.firsts:
+                seen.setdefault(level, seed)
             if verdict.level != "same" and (best is None or rank(verdict.level) > rank(best[0].level)):
                 best = (verdict, i)
         if best is None:
             return PairVerdict(other=a, level="same")
         verdict, i = best
-        return PairVerdict(other=a, level=verdict.level, seed=sequences[i][0], detail=verdict.detail)
+        levels = tuple(sorted(seen.items(), key=lambda item: -rank(item[0])))
+        return PairVerdict(other=a, level=verdict.level, seed=sequences[i][0], detail=verdict.detail, levels=levels)
 
     verdicts: list[RevisionVerdict] = []
     previous: str | None = None
@@ -226,16 +240,18 @@ def difftest(
                 pv: PairVerdict | None = getattr(v, name)
                 if pv is None or pv.level == "same":
                     continue
-                key = (behaviour_of[pv.other], v.behaviour, pv.level)
-                witness = memo.get(key)
-                if witness is None or not _still_shows(witness.ops, runners[pv.other], runners[v.commit], pv.level):
-                    witness = find_witness(
-                        seq_by_seed[pv.seed], pv.seed, pv.other, v.commit, runners[pv.other], runners[v.commit], pv.level
-                    )
-                    memo[key] = witness
-                if witness is not None:
-                    witness = _relabel(witness, pv.other, v.commit, runners)
-                new[name] = PairVerdict(pv.other, pv.level, pv.seed, pv.detail, witness)
+                found = []
+                for level, seed in pv.levels:
+                    key = (behaviour_of[pv.other], v.behaviour, level)
+                    witness = memo.get(key)
+                    if witness is None or not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level):
+                        witness = find_witness(
+                            seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level
+                        )
+                        memo[key] = witness
+                    if witness is not None:
+                        found.append(_relabel(witness, pv.other, v.commit, runners))
+                new[name] = _replace(pv, witnesses=tuple(found))
             shrunk.append(_replace(v, **new) if new else v)
             tick("shrinking", len(shrunk), len(verdicts))
         verdicts = shrunk
@@ -310,15 +326,17 @@ def find_witness(
 
     batch = opslib.encode(ops)
     verdict = compare([op.code for op in ops], a(batch), b(batch))
-    if verdict.level != level:
+    if level not in verdict.firsts:
         return None
-    cut = list(ops[: (verdict.index or 0) + 1])
+    cut = list(ops[: verdict.firsts[level] + 1])
     if level in ("structural", "invariant"):
         dense = _dense_cut(cut, a, b, level)
         if dense is not None:
             cut = dense
     if not still(cut):
         cut = list(ops)
+        if not still(cut):
+            return None  # this level shows only behind a stronger one on this sequence
     # Trees are forgotten at `x`: what came before the last reset rarely matters.
     resets = [i for i, op in enumerate(cut) if op.code == "x"]
     if resets and still(cut[resets[-1] + 1 :]):
@@ -339,9 +357,10 @@ def _dense_cut(ops: list[opslib.Op], a: Runner, b: Runner, level: str) -> list[o
             origin.append(i)
     batch = opslib.encode(dense)
     verdict = compare([op.code for op in dense], a(batch), b(batch))
-    if verdict.index is None:
+    first = verdict.firsts.get(level, verdict.index)
+    if first is None:
         return None
-    i = origin[verdict.index]
+    i = origin[first]
     return list(ops[: i + 1]) + ([probe] if ops[i].code not in ("d", "v") else [])
 
 
@@ -352,27 +371,40 @@ def attribute(
     """One change per revision that differs from its predecessor; ended where behaviour returns."""
     tested = [v for v in verdicts if v.status == "tested"]
     changes = []
+    open_changes: list[tuple[str, str]] = []  # (behaviour before the change, introducing commit)
+    ends: dict[str, str] = {}
     for i, v in enumerate(tested):
         if v.vs_previous is None or v.vs_previous.level == "same":
             continue
-        before = tested[i - 1].behaviour
-        ended = None
-        for later in tested[i + 1 :]:
-            if later.behaviour == before:
-                ended = later.commit
-                break
-        changes.append(
-            BehaviourChange(
-                introduced_by=v.commit,
-                level=v.vs_previous.level,
-                previous=v.vs_previous.other,
-                ended_by=ended,
-                witness=v.vs_previous.witness,
-                releases=tuple(releases(v.commit, ended)) if releases else (),
-                detail=v.vs_previous.detail,
+        # A revision that brings back the behaviour from before an open change ends it,
+        # rather than starting a change of its own.
+        closing = [c for before, c in open_changes if before == v.behaviour]
+        if closing:
+            for c in closing:
+                ends[c] = v.commit
+            open_changes = [(b, c) for b, c in open_changes if c not in closing]
+            continue
+        open_changes.append((tested[i - 1].behaviour, v.commit))
+        pv = v.vs_previous
+        witnesses = {w.level: w for w in pv.witnesses}
+        for level, _seed in pv.levels or ((pv.level, pv.seed),):
+            changes.append(
+                BehaviourChange(
+                    introduced_by=v.commit,
+                    level=level,
+                    previous=pv.other,
+                    ended_by=None,
+                    witness=witnesses.get(level),
+                    detail=pv.detail if level == pv.level else "",
+                )
             )
-        )
-    return changes
+    from dataclasses import replace
+
+    out = []
+    for c in changes:
+        ended = ends.get(c.introduced_by)
+        out.append(replace(c, ended_by=ended, releases=tuple(releases(c.introduced_by, ended)) if releases else ()))
+    return out
 
 
 def equivalence_classes(verdicts: list[RevisionVerdict]) -> list[list[str]]:
@@ -401,10 +433,15 @@ def to_json(result: DifftestResult) -> dict:
                 "vs_previous": _pair_json(v.vs_previous),
                 "previous": v.vs_previous.other if v.vs_previous else None,
                 "behaviour": v.behaviour,
-                "witnesses": {
-                    name: pv.witness.as_dict()
+                "levels": {
+                    name: [level for level, _ in pv.levels]
                     for name, pv in (("vs_reference", v.vs_reference), ("vs_previous", v.vs_previous))
-                    if pv is not None and pv.witness is not None
+                    if pv is not None and pv.levels
+                },
+                "witnesses": {
+                    name: [w.as_dict() for w in pv.witnesses]
+                    for name, pv in (("vs_reference", v.vs_reference), ("vs_previous", v.vs_previous))
+                    if pv is not None and pv.witnesses
                 },
             }
             for v in result.revisions

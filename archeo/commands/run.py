@@ -1,0 +1,44 @@
+"""`archeo run`: the whole job — mine, parse, build, difftest, report."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from .common import add_source_arguments, resolve_target
+from .difftest import add_run_arguments, config_from
+
+HELP = "mine, parse, build and difftest every revision, then write the report under reports/<target>/"
+
+
+def add_arguments(parser) -> None:
+    add_source_arguments(parser)
+    add_run_arguments(parser)
+    parser.add_argument("--out", help="report directory (default: reports/<target>)")
+
+
+def run(args) -> int:
+    from ..pipeline import run_study
+    from ..progress import Progress
+    from ..report import print_summary, write_report
+    from ..witness import write_witness
+
+    config = config_from(args)
+    target = resolve_target(args)
+    out_dir = Path(args.out) if args.out else Path("reports") / target.name
+    start = time.perf_counter()
+    with Progress(enabled=None if not args.quiet else False) as progress:
+        study = run_study(target, args.repo, config, cache_dir=args.cache, progress=progress, rev=args.rev)
+        progress("report", 0, 1)
+        write_report(study, out_dir)
+        if study.difftest is not None:
+            for i, change in enumerate(study.difftest.changes, 1):
+                if change.witness is not None:
+                    name = f"{i:02d}-{change.introduced_by[:12]}-{change.level}.json"
+                    write_witness(out_dir / "witnesses" / name, change.witness, target.name)
+        progress("report", 1, 1)
+    if not args.quiet:
+        print_summary(study, out_dir)
+        print(f"done in {time.perf_counter() - start:.1f} s")
+    failed = [c for c, p in study.programs.items() if not p.ok] + [c for c, m in study.models.items() if not m.ok]
+    return 1 if failed else 0

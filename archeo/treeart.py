@@ -1,0 +1,267 @@
+"""Drawing red-black trees from `d` results (docs/protocol.md), as text and as SVG.
+
+A `d` result is `T` followed by the preorder walk, one token per node, `K:r` or `K:b`, and `.`
+for an empty child (`T .` for an empty tree). `parse_dump` turns it into `Node`s; `draw_text`
+lays the tree out top-down with box-drawing characters, keys in in-order columns, colours
+marked `(R)` and `(B)`; `draw_svg` draws the same layout as an inline SVG with red and black
+nodes. Both are pure functions of the dump, so the same dump always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+#: text drawings wider than this, or with more nodes, fall back to an indented outline
+MAX_WIDTH = 110
+MAX_DRAWN = 48
+#: trees larger than this are not drawn at all
+MAX_OUTLINED = 400
+
+
+_COLOUR_MARK = {"r": "R", "b": "B"}
+
+
+@dataclass
+class Node:
+    key: str
+    colour: str  # "r" | "b" | "?" (anything else the dump said)
+    left: "Node | None" = None
+    right: "Node | None" = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.key}({_COLOUR_MARK.get(self.colour, '?')})"
+
+
+def parse_dump(line: str) -> Node | None:
+    """The tree of one `d` result line; ValueError when the line is not a well-formed dump."""
+    tokens = line.split()
+    if not tokens or tokens[0] != "T":
+        raise ValueError(f"not a dump: {line[:40]!r}")
+    tokens = tokens[1:]
+    if not tokens:
+        raise ValueError("dump has no tokens")
+    root_holder = Node("", "")  # its left child becomes the root
+    # Iterative preorder: a stack of (parent, which child to fill next)
+    stack: list[tuple[Node, str]] = [(root_holder, "left")]
+    for position, token in enumerate(tokens):
+        if not stack:
+            raise ValueError(f"dump has {len(tokens) - position} tokens after the tree ends")
+        parent, side = stack.pop()
+        if token == ".":
+            node = None
+        else:
+            key, sep, colour = token.rpartition(":")
+            if not sep or not key:
+                raise ValueError(f"bad dump token {token[:20]!r}")
+            node = Node(key, colour if colour in ("r", "b") else "?")
+        setattr(parent, side, node)
+        if node is not None:
+            stack.append((node, "right"))
+            stack.append((node, "left"))
+    if stack:
+        raise ValueError("dump ends before the tree does")
+    return root_holder.left
+
+
+def last_dump(ops: list[str] | tuple[str, ...], lines: list[str] | tuple[str, ...]) -> str | None:
+    """The result of the last `d` operation that has a result (None when there is none)."""
+    for i in range(min(len(ops), len(lines)) - 1, -1, -1):
+        if ops[i].strip() == "d" and lines[i].startswith("T"):
+            return lines[i]
+    return None
+
+
+def _inorder(root: Node | None) -> list[tuple[Node, int]]:
+    """Nodes in key order with their depth, without recursion (a broken tree may be deep)."""
+    out, stack, node, depth = [], [], root, 0
+    while stack or node is not None:
+        while node is not None:
+            stack.append((node, depth))
+            node, depth = node.left, depth + 1
+        node, depth = stack.pop()
+        out.append((node, depth))
+        node, depth = node.right, depth + 1
+    return out
+
+
+def size(root: Node | None) -> int:
+    return len(_inorder(root))
+
+
+def _layout(root: Node | None, widths, gap: int):
+    """Knuth's in-order layout: x of each node's left edge and its centre, and its depth."""
+    placed = {}
+    cursor = 0
+    for node, depth in _inorder(root):
+        w = widths(node)
+        placed[id(node)] = (cursor, cursor + (w - 1) // 2, depth)
+        cursor += w + gap
+    return placed, max(0, cursor - gap)
+
+
+def draw_text(dump: str) -> str:
+    """A top-down drawing of the tree in a `d` result, e.g. for `T 5:b 3:r . . 7:r . .`::
+
+             5(B)
+         ┌────┴────┐
+        3(R)      7(R)
+
+    (without the indentation). Large trees become an indented outline; malformed dumps are
+    returned as they are, with a note.
+    """
+    try:
+        root = parse_dump(dump)
+    except ValueError as exc:
+        return f"(not a tree: {exc})\n{dump}"
+    if root is None:
+        return "(empty tree)"
+    nodes = _inorder(root)
+    if len(nodes) > MAX_OUTLINED:
+        return f"({len(nodes)} nodes: too large to draw)"
+    placed, width = _layout(root, lambda n: len(n.label), 1)
+    if len(nodes) > MAX_DRAWN or width > MAX_WIDTH:
+        return outline(root)
+    height = max(depth for _, depth in nodes) + 1
+    grid = [[" "] * width for _ in range(2 * height - 1)]
+    for node, depth in nodes:
+        x, centre, _ = placed[id(node)]
+        row = grid[2 * depth]
+        for i, ch in enumerate(node.label):
+            row[x + i] = ch
+        kids = [placed[id(k)][1] for k in (node.left, node.right) if k is not None]
+        if not kids:
+            continue
+        bar = grid[2 * depth + 1]
+        lo = placed[id(node.left)][1] if node.left is not None else centre
+        hi = placed[id(node.right)][1] if node.right is not None else centre
+        for i in range(lo, hi + 1):
+            bar[i] = "─"
+        if node.left is not None:
+            bar[lo] = "┌"
+        if node.right is not None:
+            bar[hi] = "┐"
+        bar[centre] = "┴" if node.left is not None and node.right is not None else ("┘" if node.left is not None else "└")
+    return "\n".join("".join(row).rstrip() for row in grid)
+
+
+def outline(root: Node | None) -> str:
+    """An indented outline, children marked L and R, for trees too wide to draw top-down."""
+    if root is None:
+        return "(empty tree)"
+    lines = [root.label]
+    stack = [(root.right, "R", "", True), (root.left, "L", "", False)] if (root.left or root.right) else []
+    # stack entries: (node, side, prefix, is_last)
+    while stack:
+        node, side, prefix, last = stack.pop()
+        branch = "└─" if last else "├─"
+        lines.append(f"{prefix}{branch}{side} {node.label if node else '·'}")
+        if node is not None and (node.left or node.right):
+            inner = prefix + ("   " if last else "│  ")
+            stack.append((node.right, "R", inner, True))
+            stack.append((node.left, "L", inner, False))
+    return "\n".join(lines)
+
+
+def side_by_side(left: str, right: str, titles: tuple[str, str], gap: int = 6, max_width: int = MAX_WIDTH) -> str:
+    """Two drawings next to each other under their titles (one above the other if too wide)."""
+    a = [titles[0], "─" * len(titles[0]), *left.split("\n")]
+    b = [titles[1], "─" * len(titles[1]), *right.split("\n")]
+    wa = max(len(s) for s in a)
+    wb = max(len(s) for s in b)
+    if wa + gap + wb > max_width:
+        return "\n".join(a + [""] + b)
+    rows = max(len(a), len(b))
+    a += [""] * (rows - len(a))
+    b += [""] * (rows - len(b))
+    return "\n".join((x.ljust(wa + gap) + y).rstrip() for x, y in zip(a, b))
+
+
+def shape(root: Node | None) -> dict[str, tuple[str, str | None, str]]:
+    """key -> (colour, parent key, side): what must agree for two trees to be the same."""
+    out: dict[str, tuple[str, str | None, str]] = {}
+    if root is None:
+        return out
+    stack: list[tuple[Node, str | None, str]] = [(root, None, "root")]
+    while stack:
+        node, parent, side = stack.pop()
+        out[node.key] = (node.colour, parent, side)
+        for child, s in ((node.left, "L"), (node.right, "R")):
+            if child is not None:
+                stack.append((child, node.key, s))
+    return out
+
+
+def differing_keys(a: str | None, b: str | None) -> set[str]:
+    """Keys whose colour, parent or side differs between two dumps (or that only one holds)."""
+    try:
+        sa = shape(parse_dump(a)) if a else {}
+        sb = shape(parse_dump(b)) if b else {}
+    except ValueError:
+        return set()
+    return {k for k in sa.keys() | sb.keys() if sa.get(k) != sb.get(k)}
+
+
+# ---------------------------------------------------------------- SVG
+RED, BLACK, EDGE, MARK = "#c62828", "#263238", "#90a4ae", "#f9a825"
+SCALE = 1.25  # drawn size over viewBox size
+
+
+def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: str = "") -> str:
+    """The tree as an inline SVG fragment (no ids, no external references).
+
+    Nodes are rounded boxes, red or black, with the key in white; keys in `marked` get a
+    yellow ring (used for the nodes that differ from the other side of a witness).
+    """
+    try:
+        root = parse_dump(dump)
+    except ValueError as exc:
+        return f'<p class="tree-note">not a tree ({escape(str(exc))})</p>'
+    if root is None:
+        return '<p class="tree-note">(empty tree)</p>'
+    nodes = _inorder(root)
+    if len(nodes) > MAX_OUTLINED:
+        return f'<p class="tree-note">{len(nodes)} nodes: too large to draw</p>'
+    char, pad, row_h, margin, box_h = 7.5, 12, 52, 8, 24
+
+    def width(node: Node) -> int:
+        return max(28, int(len(node.key) * char + pad))
+
+    placed, total = _layout(root, width, 8)
+    depth_max = max(d for _, d in nodes)
+    w = total + 2 * margin
+    h = depth_max * row_h + box_h + 2 * margin
+
+    def centre(node: Node) -> tuple[float, float]:
+        x, _, depth = placed[id(node)]
+        return margin + x + width(node) / 2, margin + depth * row_h + box_h / 2
+
+    label = escape(title or f"red-black tree with {len(nodes)} nodes")
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="tree" viewBox="0 0 {w:g} {h:g}" '
+        f'width="{w * SCALE:g}" height="{h * SCALE:g}" role="img" aria-label="{label}">',
+        f"<title>{label}</title>",
+        f'<g stroke="{EDGE}" stroke-width="1.5">',
+    ]
+    for node, _ in nodes:
+        x1, y1 = centre(node)
+        for child in (node.left, node.right):
+            if child is not None:
+                x2, y2 = centre(child)
+                parts.append(f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}"/>')
+    parts.append("</g>")
+    parts.append('<g font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="12" text-anchor="middle">')
+    for node, _ in nodes:
+        cx, cy = centre(node)
+        nw = width(node)
+        fill = {"r": RED, "b": BLACK}.get(node.colour, "#757575")
+        name = {"r": "red", "b": "black"}.get(node.colour, "unknown colour")
+        ring = f' stroke="{MARK}" stroke-width="3"' if node.key in marked else ""
+        parts.append(
+            f'<g><title>{escape(node.key)} {name}{" (differs)" if node.key in marked else ""}</title>'
+            f'<rect x="{cx - nw / 2:g}" y="{cy - box_h / 2:g}" width="{nw}" height="{box_h}" rx="11" fill="{fill}"{ring}/>'
+            f'<text x="{cx:g}" y="{cy + 4:g}" fill="#fff">{escape(node.key)}</text></g>'
+        )
+    parts.append("</g></svg>")
+    return "".join(parts)

@@ -1,0 +1,550 @@
+"""The report as one self-contained HTML file, rendered from the findings document.
+
+No script, no network: CSS is inline, figures and trees are inline SVG, per-revision pages
+are `<details>` sections reachable by anchor. Everything the page says comes from the
+findings document that `archeo.report.build_findings` made, so the HTML and findings.json
+cannot disagree.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from . import figures as figs
+from .report import (
+    MARKER,
+    class_rows,
+    change_counts,
+    describe_op,
+    outcome_text,
+    side_label,
+    untested_reason,
+    witness_rows,
+    witness_trees,
+)
+from .treeart import differing_keys, draw_svg, draw_text
+
+CSS = """
+:root { --ink:#263238; --muted:#607d8b; --line:#e0e6ea; --zebra:#f6f8f9; --head:#eef2f4; --accent:#3949ab; }
+* { box-sizing: border-box; }
+html { font-size: 15px; }
+body { margin:0; background:#fbfbfa; color:var(--ink);
+  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; line-height:1.5; }
+main { max-width: 1180px; margin: 0 auto; padding: 2rem 1.5rem 4rem; }
+h1 { font-size: 1.9rem; margin: 0 0 .25rem; letter-spacing: -.01em; }
+h2 { font-size: 1.35rem; margin: 2.6rem 0 .8rem; padding-bottom: .3rem; border-bottom: 2px solid var(--line); }
+h3 { font-size: 1.08rem; margin: 1.6rem 0 .5rem; }
+h4 { font-size: .95rem; margin: 1.1rem 0 .4rem; color: #37474f; }
+a { color: var(--accent); text-decoration: none; }
+a:hover { text-decoration: underline; }
+code, .mono, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .86em; }
+code { background: #f0f3f5; padding: .05em .3em; border-radius: 3px; }
+pre { background: #f4f6f7; border: 1px solid var(--line); border-radius: 6px; padding: .7rem .9rem; overflow-x: auto; line-height: 1.25; }
+.lede { color: var(--muted); margin: 0 0 1rem; }
+.meta { display: grid; grid-template-columns: max-content 1fr; gap: .15rem 1.2rem; margin: 1rem 0; font-size: .93rem; }
+.meta dt { color: var(--muted); }
+.meta dd { margin: 0; overflow-wrap: anywhere; }
+.summary { background: #fff; border: 1px solid var(--line); border-left: 4px solid var(--accent); border-radius: 6px; padding: .8rem 1rem; }
+nav.toc { margin: 1.2rem 0 0; font-size: .93rem; }
+nav.toc a { margin-right: 1rem; white-space: nowrap; }
+table { border-collapse: collapse; width: 100%; font-size: .86rem; background: #fff; }
+th, td { text-align: left; padding: .32rem .55rem; border-bottom: 1px solid var(--line); vertical-align: baseline; }
+th { background: var(--head); font-weight: 600; color: #37474f; white-space: nowrap; }
+tbody tr:nth-child(even) { background: var(--zebra); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.date { white-space: nowrap; }
+table.revisions td { white-space: nowrap; }
+table.revisions td.wrap { white-space: normal; min-width: 16rem; }
+tr.deleted td { color: #90a4ae; font-style: italic; }
+tr.differs td { background: #fff8e1; }
+.scroll { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
+.scroll table { border: 0; }
+.badge { display: inline-block; padding: .04rem .55rem; border-radius: 999px; font-size: .76rem; font-weight: 600;
+  letter-spacing: .02em; white-space: nowrap; border: 1px solid rgba(0,0,0,.06); }
+.muted { color: var(--muted); }
+.small { font-size: .85rem; }
+ol.timeline { list-style: none; padding: 0; margin: 0 0 1rem; border-left: 3px solid var(--line); }
+ol.timeline li { position: relative; padding: .15rem 0 .45rem 1.1rem; }
+ol.timeline li::before { content: ""; position: absolute; left: -7px; top: .55rem; width: 11px; height: 11px; border-radius: 50%;
+  background: #fff; border: 2px solid var(--accent); }
+ol.timeline li.removed::before { border-color: #b0bec5; background: #eceff1; }
+ol.timeline .date { font-variant-numeric: tabular-nums; color: var(--muted); margin-right: .5rem; }
+figure { margin: 1rem 0; }
+figure svg.figure { max-width: 100%; height: auto; display: block; background: #fff; border: 1px solid var(--line); border-radius: 6px; }
+figcaption { color: var(--muted); font-size: .85rem; margin-top: .35rem; }
+article.change { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .3rem 1.2rem 1.1rem; margin: 1.2rem 0; }
+article.change h3 { display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; }
+.facts { margin: .3rem 0 .8rem; padding-left: 1.1rem; font-size: .93rem; }
+.witness { display: grid; grid-template-columns: minmax(0, 1fr); gap: 1rem; }
+.trees { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr)); gap: 1rem; }
+.tree-box { border: 1px solid var(--line); border-radius: 6px; padding: .5rem .7rem; background: #fff; }
+.tree-box h4 { margin: 0 0 .4rem; font-size: .85rem; }
+.tree-box svg.tree { max-width: 100%; height: auto; display: block; margin: .2rem auto; }
+.tree-note { color: var(--muted); font-style: italic; margin: .3rem 0; }
+.legend { font-size: .8rem; color: var(--muted); }
+.legend .dot { display: inline-block; width: .8em; height: .8em; border-radius: 3px; vertical-align: -.05em; margin: 0 .25em 0 .6em; }
+details.revision { border: 1px solid var(--line); border-radius: 6px; margin: .45rem 0; background: #fff; }
+details.revision > summary { cursor: pointer; padding: .45rem .8rem; list-style-position: inside; }
+details.revision:target > summary { background: #fff8e1; box-shadow: inset 4px 0 0 #f9a825; }
+details.revision[open] > summary { border-bottom: 1px solid var(--line); background: var(--head); }
+details.revision > .body { padding: .2rem 1rem 1rem; }
+details.text > summary { cursor: pointer; color: var(--muted); font-size: .85rem; }
+footer { margin-top: 3rem; color: var(--muted); font-size: .82rem; border-top: 1px solid var(--line); padding-top: .8rem; }
+"""
+
+
+def _e(text) -> str:
+    return escape("" if text is None else str(text))
+
+
+def _badge(level: str | None, text: str | None = None) -> str:
+    if level is None:
+        return f'<span class="muted">{_e(text or "—")}</span>'
+    bg, fg = figs.LEVEL_COLOURS.get(level, ("#eceff1", "#263238"))
+    return f'<span class="badge" style="background:{bg};color:{fg}">{_e(text or level)}</span>'
+
+
+def _short(commit: str | None) -> str:
+    return commit[:12] if commit else "—"
+
+
+def _rev_link(commit: str | None, by_commit: dict) -> str:
+    if not commit:
+        return "—"
+    if commit not in by_commit:
+        return f"<code>{_e(_short(commit))}</code>"
+    return f'<a href="#rev-{_e(commit[:12])}"><code>{_e(_short(commit))}</code></a>'
+
+
+def _code_or_dash(name: str | None) -> str:
+    return f"<code>{_e(name)}</code>" if name else "—"
+
+
+def _macro_name(m: dict) -> str:
+    return m["name"] + (f"({', '.join(m['params'])})" if m["params"] is not None else "")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _vs_cell(r: dict, name: str) -> str:
+    pv = r[name]
+    if pv is not None:
+        if name == "vs_previous" and pv["level"] == "same":
+            return '<span class="muted">same</span>'  # so the changes stand out
+        return _badge(pv["level"])
+    if r["status"] == "deleted":
+        return _badge(None)
+    if r["build"] is not None and not r["build"]["ok"]:
+        return _badge(None, "did not build")
+    if name == "vs_previous" and r["difftest"] == "tested":
+        return _badge(None, "— (first)")
+    return _badge(None, "not tested")
+
+
+def _build_cell(r: dict) -> str:
+    b = r["build"]
+    if r["status"] == "deleted":
+        return '<span class="muted">file removed</span>'
+    if b is None:
+        return '<span class="muted">not built</span>'
+    if b["ok"]:
+        size = f", node {b['node_size']} B" if b["node_size"] is not None else ""
+        return f"ok{_e(size)}"
+    return f'<span title="{_e(b["error"])}" style="color:#b71c1c">error</span>'
+
+
+def _witness_html(w: dict, by_commit: dict) -> str:
+    la, lb = side_label(w["a"], by_commit), side_label(w["b"], by_commit)
+    rows = []
+    for n, op, ra, rb, differs in witness_rows(w):
+        cls = ' class="differs"' if differs else ""
+        rows.append(
+            f'<tr{cls}><td class="num">{n}</td><td>{_e(op)}</td><td class="mono">{_e(ra)}</td>'
+            f'<td class="mono">{_e(rb)}</td><td>{"◀ differs" if differs else ""}</td></tr>'
+        )
+    for side in ("a_outcome", "b_outcome"):
+        if w[side]["status"] != "ok":
+            text = _e(outcome_text(w[side]))
+            cells = f"<td>{text}</td><td></td>" if side == "a_outcome" else f"<td></td><td>{text}</td>"
+            rows.append(f'<tr class="differs"><td></td><td><em>end</em></td>{cells}<td>◀ {_e(w[side]["status"])}</td></tr>')
+    table = (
+        f'<div class="scroll"><table><thead><tr><th class="num">#</th><th>operation</th><th>{_e(la)}</th><th>{_e(lb)}</th><th></th></tr></thead>'
+        f'<tbody>{"".join(rows)}</tbody></table></div>'
+    )
+    ta, tb = witness_trees(w)
+    if ta is None and tb is None:
+        trees = '<p class="tree-note">No dump in this witness: the difference shows in the results above.</p>'
+    else:
+        marked = differing_keys(ta, tb)
+        boxes = []
+        for label, dump, outcome in ((la, ta, w["a_outcome"]), (lb, tb, w["b_outcome"])):
+            if dump is None:
+                body = f'<p class="tree-note">no dump: {_e(outcome_text(outcome))}</p>'
+            else:
+                body = draw_svg(dump, marked, title=f"tree of {label} at the last dump") + (
+                    f'<details class="text"><summary>as text</summary><pre>{_e(draw_text(dump))}</pre></details>'
+                )
+            boxes.append(f'<div class="tree-box"><h4>{_e(label)}</h4>{body}</div>')
+        legend = (
+            '<p class="legend">Trees at the last dump:'
+            f'<span class="dot" style="background:#c62828"></span>red'
+            f'<span class="dot" style="background:#263238"></span>black'
+            f'<span class="dot" style="background:#fff;border:2px solid #f9a825"></span>differs between the two sides</p>'
+        )
+        trees = f'<div class="trees">{"".join(boxes)}</div>{legend}'
+    head = (
+        f"<p class=\"small\">Witness: {_plural(len(w['ops']), 'operation')} (seed {_e(w['seed'])}, "
+        f"shrunk from {w['original_length']:,}), level {_badge(w['level'])}</p>"
+    )
+    return f'<div class="witness">{head}{table}{trees}</div>'
+
+
+def _header(f: dict) -> str:
+    i, s = f["inputs"], f["summary"]
+    settings = (
+        f"{i['seeds']} seeds × {i['ops']:,} ops, first seed {i['first_seed']}, profiles {', '.join(i['profiles'])}"
+        if i["seeds"] is not None
+        else "no differential test"
+    )
+    meta = [
+        ("target", f"<code>{_e(i['target'])}</code>"),
+        ("files", ", ".join(f"<code>{_e(p)}</code>" for p in i["paths"])),
+        ("headers", ", ".join(f"<code>{_e(p)}</code>" for p in i["header_paths"]) or "—"),
+        ("repository", _e(i["repository"])),
+        ("head", f"<code>{_e(i['repo_head'])}</code>"),
+        ("reference", _e(i["reference"])),
+        ("settings", _e(settings)),
+        ("archeo", _e(i["archeo_version"])),
+    ]
+    toc = [
+        ("timeline", "1. Timeline"),
+        ("revisions", "2. Revisions"),
+        ("changes", "3. Behavioural changes"),
+        ("api", "4. API and layout"),
+        ("classes", "5. Equivalence"),
+        ("structural", "6. Structural changes"),
+        ("details", "Revision details"),
+    ]
+    return (
+        f"<header><h1>archeo report: {_e(i['target'])}</h1>"
+        + (f'<p class="lede">{_e(i["description"])}</p>' if i["description"] else "")
+        + '<dl class="meta">'
+        + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
+        + "</dl>"
+        + f'<p class="summary"><strong>Summary.</strong> {_e(s["text"])}</p>'
+        + '<nav class="toc">'
+        + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc)
+        + f'<a href="{MARKER}">{MARKER}</a></nav></header>'
+    )
+
+
+def _timeline(f: dict, figures: dict, by_commit: dict) -> str:
+    items = []
+    for e in f["timeline"]:
+        then = f' <span class="muted">— then {_plural(e["following"], "more revision")}</span>' if e["following"] else ""
+        cls = ' class="removed"' if e["event"] == "removed" else ""
+        items.append(f'<li{cls}><span class="date">{_e(e["date"][:10])}</span>{_rev_link(e["commit"], by_commit)} {_e(e["text"])}{then}</li>')
+    out = '<section id="timeline"><h2>1. Timeline</h2>'
+    out += f'<ol class="timeline">{"".join(items)}</ol>' if items else "<p>No revisions.</p>"
+    if "timeline" in figures:
+        out += (
+            '<figure>' + figs.inline(figures["timeline"], "file size, function count and verdicts over time")
+            + "<figcaption>Lines in the file and number of functions at each revision; below, each revision's verdict "
+            "against the reference and the behavioural changes, coloured by level.</figcaption></figure>"
+        )
+    return out + "</section>"
+
+
+def _revisions_table(f: dict, by_commit: dict) -> str:
+    rows = []
+    for r in f["revisions"]:
+        subject = r["subject"] if len(r["subject"]) <= 70 else r["subject"][:69] + "…"
+        fn = "—" if r["parse"] is None else str(len(r["functions"])) if r["parse"]["ok"] else '<span style="color:#b71c1c">parse error</span>'
+        cls = ' class="deleted"' if r["status"] == "deleted" else ""
+        rows.append(
+            f"<tr{cls}><td>{_rev_link(r['commit'], by_commit)}</td><td class=\"mono date\">{_e(r['date'][:10])}</td><td>{_e(r['status'])}</td>"
+            f"<td>{_e(r['author'])}</td><td class=\"wrap\" title=\"{_e(r['subject'])}\">{_e(subject)}</td>"
+            f"<td class=\"num\">+{r['added']}&nbsp;−{r['removed']}</td><td class=\"num\">{fn}</td><td>{_build_cell(r)}</td>"
+            f"<td>{_vs_cell(r, 'vs_reference')}</td><td>{_vs_cell(r, 'vs_previous')}</td></tr>"
+        )
+    return (
+        '<section id="revisions"><h2>2. Revisions</h2><div class="scroll"><table class="revisions"><thead><tr>'
+        "<th>commit</th><th>date</th><th>status</th><th>author</th><th>subject</th><th class=\"num\">+/−</th>"
+        "<th class=\"num\">functions</th><th>build</th><th>vs reference</th><th>vs previous</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+    )
+
+
+def _changes(f: dict, by_commit: dict) -> str:
+    out = ['<section id="changes"><h2>3. Behavioural changes</h2>']
+    if f["inputs"]["seeds"] is None:
+        out.append("<p>No differential test was run.</p>")
+    elif not f["changes"]:
+        out.append("<p>No revision behaves differently from its predecessor on the sequences tested.</p>")
+    for n, c in enumerate(f["changes"], 1):
+        facts = [
+            f"introduced by {_rev_link(c['introduced_by'], by_commit)} “{_e(c['introduced_subject'])}” "
+            f"({_e((c['introduced_date'] or '')[:10])}), against {_rev_link(c['previous'], by_commit)}",
+            (
+                f"ended by {_rev_link(c['ended_by'], by_commit)} ({_e((c['ended_date'] or '')[:10])}): behaviour returns to what it was"
+                if c["ended_by"]
+                else "not ended: the new behaviour lasts to the head of the history"
+            ),
+            (
+                f"releases: first <code>{_e(c['first_release'])}</code>, {_plural(c['release_count'], 'release')} in all (listed in {MARKER})"
+                if c["release_count"]
+                else "releases: none known to carry it"
+            ),
+        ]
+        if c["detail"]:
+            facts.append(f"first seen in the seed's full sequence: <span class=\"mono\">{_e(c['detail'])}</span>")
+        witness = _witness_html(c["outcomes"], by_commit) if c["outcomes"] else "<p><em>No minimal witness was found.</em></p>"
+        out.append(
+            f'<article class="change" id="change-{n}"><h3>3.{n} {_badge(c["level"])} '
+            f"<span>{_e(_short(c['introduced_by']))} · {_e((c['introduced_date'] or '')[:10])}</span></h3>"
+            f'<ul class="facts">{"".join(f"<li>{x}</li>" for x in facts)}</ul>{witness}</article>'
+        )
+    return "".join(out) + "</section>"
+
+
+def _span_text(spans: list[dict], by_commit: dict) -> str:
+    def d(c):
+        return _e(by_commit[c]["date"][:10]) if c in by_commit else _e(_short(c))
+
+    return ", ".join(f"{d(s['from'])} → {d(s['to']) if s['to'] else 'head'}" for s in spans)
+
+
+def _history(f: dict, by_commit: dict) -> str:
+    h = f["history"]
+    out = ['<section id="api"><h2>4. API and layout</h2>']
+    if h["events"]:
+        items = []
+        for e in h["events"]:
+            head = f'<span class="date mono">{_e(e["date"][:10])}</span> {_rev_link(e["commit"], by_commit)}'
+            if e["file_removed"]:
+                gone = f"{_plural(len(e['functions_removed']), 'function')} and {_plural(len(e['macros_removed']), 'macro')}"
+                items.append(f"<li>{head}: the file is removed, and with it {gone}</li>")
+                continue
+            bits = []
+            for key, word in (
+                ("functions_added", "+ functions"),
+                ("functions_removed", "− functions"),
+                ("macros_added", "+ macros"),
+                ("macros_removed", "− macros"),
+                ("signatures_changed", "signature changed"),
+                ("renamed", "renamed"),
+                ("structs_changed", "layout changed"),
+            ):
+                if e[key]:
+                    bits.append(f"{word}: " + ", ".join(f"<code>{_e(n)}</code>" for n in e[key]))
+            if e["api_added"] or e["api_removed"]:
+                bits.append(f"header API +{len(e['api_added'])} −{len(e['api_removed'])}")
+            items.append(f"<li>{head}: {'; '.join(bits)}</li>")
+        out.append(f'<h3>What appeared and disappeared</h3><ul class="small">{"".join(items)}</ul>')
+    for key, title in (("functions", "Functions"), ("macros", "Macros")):
+        rows = h[key]
+        out.append(f"<h3>{title}</h3>")
+        if not rows:
+            out.append("<p class=\"muted\">None known.</p>")
+            continue
+        body = "".join(
+            f"<tr><td><code>{_e(r['name'])}</code></td><td class=\"mono\">{_span_text(r['spans'], by_commit)}</td>"
+            f"<td class=\"num\">{r['revisions']}</td><td>{'yes' if r['public'] else ''}</td></tr>"
+            for r in rows
+        )
+        out.append(
+            '<div class="scroll"><table><thead><tr><th>name</th><th>present</th><th class="num">revisions</th><th>in header API</th></tr></thead>'
+            f"<tbody>{body}</tbody></table></div>"
+        )
+    out.append("<h3>sizeof(node)</h3>")
+    sizes = h["node_size"]
+    if not sizes:
+        out.append('<p class="muted">No revision built.</p>')
+    else:
+        rows, last = [], None
+        for s in sizes:
+            if s["node_size"] != last:
+                rows.append(f"<tr><td class=\"mono date\">{_e(s['date'][:10])}</td><td>{_rev_link(s['commit'], by_commit)}</td><td class=\"num\">{s['node_size']}</td></tr>")
+                last = s["node_size"]
+        out.append(
+            '<table style="max-width:480px"><thead><tr><th>from</th><th>commit</th><th class="num">bytes</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>"
+            f'<p class="small muted">{_plural(len(sizes), "build")}; the table lists each size where it starts.</p>'
+        )
+    return "".join(out) + "</section>"
+
+
+def _classes(f: dict, figures: dict, by_commit: dict) -> str:
+    out = ['<section id="classes"><h2>5. Equivalence classes</h2>']
+    if not f["classes"]:
+        out.append("<p>No revision was tested.</p>")
+    else:
+        out.append("<p>Revisions with identical outcomes on every sequence tested.</p>")
+        body = "".join(
+            f"<tr><td class=\"num\">{row['n']}</td><td class=\"num\">{len(row['members'])}</td><td class=\"mono date\">{_e(row['first'])}</td>"
+            f"<td class=\"mono date\">{_e(row['last'])}</td><td>{_badge(row['vs_reference'])}</td>"
+            f"<td>{', '.join(_rev_link(c, by_commit) for c in row['members'])}</td></tr>"
+            for row in class_rows(f)
+        )
+        out.append(
+            '<div class="scroll"><table><thead><tr><th class="num">class</th><th class="num">revisions</th><th>from</th><th>to</th>'
+            f"<th>vs reference</th><th>members</th></tr></thead><tbody>{body}</tbody></table></div>"
+        )
+    if "matrix" in figures:
+        out.append(
+            '<figure class="matrix">' + figs.inline(figures["matrix"], "strongest difference between every two revisions")
+            + "<figcaption>Strongest difference between two revisions. Exact where measured: same class → same; each revision "
+            "against the reference and its predecessor, extended to their classes. Hatched cells differ at a level that "
+            "was not measured.</figcaption></figure>"
+        )
+    return "".join(out) + "</section>"
+
+
+def _structural(f: dict, by_commit: dict) -> str:
+    rows = [r for r in f["revisions"] if r["changes"]]
+    out = ['<section id="structural"><h2>6. Structural changes</h2>']
+    if not rows:
+        return out[0] + "<p>No structural change recorded.</p></section>"
+    body = []
+    for r in rows:
+        names = sorted({c["name"] for c in r["changes"] if c["name"]})
+        shown = ", ".join(f"<code>{_e(n)}</code>" for n in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+        body.append(f"<tr><td>{_rev_link(r['commit'], by_commit)}</td><td class=\"mono date\">{_e(r['date'][:10])}</td><td>{_e(change_counts(r['changes']))}</td><td>{shown}</td></tr>")
+    out.append(
+        "<p>Against the previous present revision (AST level).</p>"
+        '<div class="scroll"><table><thead><tr><th>commit</th><th>date</th><th>changes</th><th>names</th></tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table></div>"
+    )
+    return "".join(out) + "</section>"
+
+
+def _revision_detail(f: dict, r: dict, by_commit: dict) -> str:
+    parse = "not parsed" if r["parse"] is None else "ok" if r["parse"]["ok"] else None
+    if parse is None:
+        e = r["parse"]["error"]
+        parse = f"{e['stage']} error at {e['file']}:{e['line']}: {e['message']}"
+    b = r["build"]
+    if b is None:
+        build = "— (file removed)" if r["status"] == "deleted" else "not built"
+    elif b["ok"]:
+        build = f"ok; sizeof(node) = {b['node_size']}; operations: {' '.join(b['ops']) or '—'}"
+    else:
+        build = f"failed: {b['error'] or 'no message'}"
+    meta = [
+        ("commit", f"<code>{_e(r['commit'])}</code>"),
+        ("date", _e(r["date"])),
+        ("author", _e(r["author"])),
+        ("subject", _e(r["subject"])),
+        ("status", _e(r["status"])),
+        ("path", f"<code>{_e(r['path'])}</code>"),
+    ]
+    if r["old_path"]:
+        meta.append(("moved from", f"<code>{_e(r['old_path'])}</code>"))
+    meta += [
+        ("header", f"<code>{_e(r['header_path'])}</code>" if r["header_path"] else "—"),
+        ("lines", f"+{r['added']} −{r['removed']}" + (f"; {r['lines']} in the file" if r["lines"] is not None else "")),
+        ("compared with", _rev_link(r["previous"], by_commit)),
+        ("parse", _e(parse)),
+        ("build", _e(build)),
+        ("behaviour class", _e(r["class"]) if r["class"] else "—"),
+    ]
+    parts = ['<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"]
+    parts.append("<h4>Verdicts</h4>")
+    if r["vs_reference"] is None:
+        parts.append(f"<p>Not tested: {_e(untested_reason(r, f))}.</p>")
+    for name, title in (("vs_reference", "against the reference"), ("vs_previous", "against the previous revision")):
+        pv = r[name]
+        if pv is None:
+            continue
+        where = f", seed {_e(pv['seed'])}: <span class=\"mono\">{_e(pv['detail'])}</span>" if pv["seed"] is not None else ""
+        other = "" if pv["other"] == "reference" else f" ({_rev_link(pv['other'], by_commit)})"
+        parts.append(f"<p>{_badge(pv['level'])} {title}{other}{where}</p>")
+        for w in pv["witnesses"]:
+            parts.append(_witness_html(w, by_commit))
+    parts.append("<h4>Structural changes</h4>")
+    if r["changes"]:
+        body = "".join(
+            f"<tr><td>{_e(c['kind'])}</td><td>{_code_or_dash(c['name'])}</td><td>{_e(c['detail'])}</td></tr>"
+            for c in r["changes"]
+        )
+        parts.append(f"<table><thead><tr><th>kind</th><th>name</th><th>detail</th></tr></thead><tbody>{body}</tbody></table>")
+    else:
+        parts.append('<p class="muted">None recorded.</p>' if r["previous"] else '<p class="muted">None: nothing to compare with.</p>')
+    parts.append("<h4>Model</h4>")
+    if r["parse"] is None:
+        parts.append('<p class="muted">No model (the file is absent or was not parsed).</p>')
+    elif not r["parse"]["ok"]:
+        parts.append('<p class="muted">The file did not parse; no model.</p>')
+    else:
+        parts.append(_model(r))
+    level = r["vs_reference"]["level"] if r["vs_reference"] else None
+    summary = (
+        f"<code>{_e(r['short'])}</code> <span class=\"mono muted\">{_e(r['date'][:10])}</span> "
+        f"<span class=\"muted\">{_e(r['status'])}</span> — {_e(r['subject'][:90])} {_badge(level) if level else ''}"
+    )
+    return f'<details class="revision" id="rev-{_e(r["short"])}"><summary>{summary}</summary><div class="body">{"".join(parts)}</div></details>'
+
+
+def _model(r: dict) -> str:
+    out = []
+    if r["functions"]:
+        body = "".join(
+            f"<tr><td><code>{_e(fn['name'])}</code></td><td class=\"mono\">{_e(fn['signature'])}</td><td>{_e(' '.join(fn['storage']) or '—')}</td>"
+            f"<td class=\"num\">{fn['first_line']}–{fn['last_line']} ({fn['lines']})</td><td class=\"num\">{fn['statements']}</td>"
+            f"<td class=\"num\">{fn['complexity']}</td><td>{_e(fn['origin'])}</td></tr>"
+            for fn in r["functions"]
+        )
+        out.append(
+            f'<p class="small"><strong>Functions ({len(r["functions"])})</strong></p><div class="scroll"><table><thead><tr><th>name</th><th>signature</th>'
+            '<th>storage</th><th class="num">lines</th><th class="num">statements</th><th class="num">complexity</th><th>from</th></tr></thead>'
+            f"<tbody>{body}</tbody></table></div>"
+        )
+    if r["structs"]:
+        items = []
+        for s in r["structs"]:
+            alias = f" (typedef {', '.join(f'<code>{_e(t)}</code>' for t in s['typedefs'])})" if s["typedefs"] else ""
+            fields = "; ".join(f"<code>{_e(fd['type'])}</code> <code>{_e(fd['name'])}</code>" for fd in s["fields"]) or "no fields"
+            items.append(f"<li><code>{_e(s['name'])}</code>{alias}: {fields}</li>")
+        out.append(f'<p class="small"><strong>Structs ({len(r["structs"])})</strong></p><ul class="small">{"".join(items)}</ul>')
+    if r["macros"]:
+        names = ", ".join(f"<code>{_e(_macro_name(m))}</code>" for m in r["macros"])
+        out.append(f'<p class="small"><strong>Macros ({len(r["macros"])})</strong>: {names}</p>')
+    if r["api"]:
+        out.append(f'<p class="small"><strong>Header API ({len(r["api"])})</strong>: ' + ", ".join(f"<code>{_e(n)}</code>" for n in r["api"]) + "</p>")
+    return "".join(out) or '<p class="muted">Empty model.</p>'
+
+
+def render_html(findings: dict, figures: dict[str, str]) -> str:
+    f = findings
+    by_commit = {r["commit"]: r for r in f["revisions"]}
+    title = f"archeo report: {f['inputs']['target']}"
+    details = "".join(_revision_detail(f, r, by_commit) for r in f["revisions"])
+    body = (
+        _header(f)
+        + _timeline(f, figures, by_commit)
+        + _revisions_table(f, by_commit)
+        + _changes(f, by_commit)
+        + _history(f, by_commit)
+        + _classes(f, figures, by_commit)
+        + _structural(f, by_commit)
+        + '<section id="details"><h2>Revision details</h2><p class="small muted">One section per revision; '
+        + "the same pages are in <code>revisions/*.md</code>.</p>"
+        + details
+        + "</section>"
+        + (
+            '<section id="notes"><h2>Notes</h2><ul>' + "".join(f"<li>{_e(n)}</li>" for n in f["notes"]) + "</ul></section>"
+            if f["notes"]
+            else ""
+        )
+        + f'<footer>Generated by archeo {_e(f["inputs"]["archeo_version"])} from the history up to <code>{_e(_short(f["inputs"]["repo_head"]))}</code>. '
+        + f'All of it as data: <a href="{MARKER}">{MARKER}</a> (schema {_e(f["schema"])}).</footer>'
+    )
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{_e(title)}</title><style>{CSS}</style></head>\n"
+        f"<body><main>{body}</main></body></html>\n"
+    )

@@ -98,8 +98,9 @@ def timeline(findings: dict) -> str | None:
         handles = [
             Line2D([], [], color="#3949ab", marker="o", markersize=3.5, label="lines in the file"),
             Line2D([], [], color="#00897b", marker="s", markersize=3, linestyle="--", label="functions"),
-            Line2D([], [], color="#b0bec5", linestyle=":", label="file removed"),
         ]
+        if any(r["status"] == "deleted" for r in revisions):
+            handles.append(Line2D([], [], color="#b0bec5", linestyle=":", label="file removed"))
         top.legend(handles=handles, loc="upper left", frameon=False, ncols=3, fontsize=8)
         top.set_title(f"{findings['inputs']['target']}: size and functions over time", loc="left", fontsize=10, color="#263238")
 
@@ -117,7 +118,8 @@ def timeline(findings: dict) -> str | None:
             elif r["build"] is not None and not r["build"]["ok"]:
                 strip.plot([d], [1], "x", color="#78909c", markersize=5)
         commit_date = {r["commit"]: d for r, d in zip(revisions, dates)}
-        for c in findings.get("changes") or []:
+        # strongest drawn last, so it shows when one commit brings changes at several levels
+        for c in sorted(findings.get("changes") or [], key=lambda c: LEVELS.index(c["level"])):
             d = commit_date.get(c["introduced_by"])
             if d is not None:
                 strip.plot([d], [0], "v", color=LEVEL_MARKS[c["level"]], markersize=7, markeredgecolor="#37474f", markeredgewidth=0.4)

@@ -872,9 +872,9 @@ def render_revision_md(f: dict, r: dict) -> str:
     if b is None:
         build = "— (file removed)" if r["status"] == "deleted" else "not built"
     elif b["ok"]:
-        build = f"ok; sizeof(node) = {b['node_size']}; operations: {' '.join(b['ops']) or '—'}"
+        build = f"ok; sizeof(node) = {b['node_size']}; operations: " + (_code(" ".join(b["ops"])) if b["ops"] else "—")
     else:
-        build = f"failed: {b['error'] or 'no message'}"
+        build = _cell(f"failed: {b['error'] or 'no message'}")
     rows = [
         ("commit", _code(r["commit"])),
         ("date", r["date"]),
@@ -888,7 +888,7 @@ def render_revision_md(f: dict, r: dict) -> str:
         ("lines", f"+{r['added']} −{r['removed']}" + (f"; {r['lines']} in the file" if r["lines"] is not None else "")),
         ("compared with", f"[{_code(_short(r['previous']))}]({r['previous']}.md)" if r["previous"] else "—"),
         ("parse", _cell(parse)),
-        ("build", _cell(build)),
+        ("build", build),
         ("behaviour class", str(r["class"]) if r["class"] else "—"),
     ]
     out += ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows if v is not None]

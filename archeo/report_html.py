@@ -52,7 +52,7 @@ th, td { text-align: left; padding: .32rem .55rem; border-bottom: 1px solid var(
 th { background: var(--head); font-weight: 600; color: #37474f; white-space: nowrap; }
 tbody tr:nth-child(even) { background: var(--zebra); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-td.date { white-space: nowrap; }
+td.date, td.num { white-space: nowrap; }
 table.revisions td { white-space: nowrap; }
 table.revisions td.wrap { white-space: normal; min-width: 16rem; }
 tr.deleted td { color: #90a4ae; font-style: italic; }

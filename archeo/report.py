@@ -24,7 +24,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 from .compare import LEVELS, rank
 from .errors import ArcheoError
@@ -571,10 +571,6 @@ def witness_rows(w: dict) -> list[tuple[int, str, str, str, bool]]:
 
 def witness_trees(w: dict) -> tuple[str | None, str | None]:
     return last_dump(w["ops"], w["a_outcome"]["results"]), last_dump(w["ops"], w["b_outcome"]["results"])
-
-
-def level_order(levels: Iterable[str]) -> list[str]:
-    return sorted(set(levels), key=rank)
 
 
 # ================================================================ Markdown

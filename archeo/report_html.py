@@ -15,7 +15,6 @@ from .report import (
     MARKER,
     class_rows,
     change_counts,
-    describe_op,
     outcome_text,
     side_label,
     untested_reason,

@@ -8,7 +8,6 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
@@ -19,7 +18,6 @@ from archeo.report import build_findings, describe_op, print_summary, summary_ro
 from archeo.study import Study
 from archeo.treeart import draw_svg, draw_text, last_dump, parse_dump
 
-C1, C2, C3, C4, C5 = (f"{n}" * 40 for n in "12345")
 C1 = "628c2a958eb5" + "a" * 28
 C2 = "2a5f90e8e883" + "b" * 28
 C3 = "3e820c5daef9" + "c" * 28
@@ -321,6 +319,24 @@ def test_rewrite_replaces_an_old_report_but_not_a_foreign_directory(tmp_path):
     assert (foreign / "notes.txt").read_text() == "mine"
 
 
+def test_an_interrupted_write_leaves_the_previous_report_whole(tmp_path, monkeypatch):
+    import archeo.report_html
+
+    out = tmp_path / "r"
+    write_report(make_study(), out)
+    before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(archeo.report_html, "render_html", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_report(make_study(difftest=False), out)
+    after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert after == before
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]  # no staging directory left behind
+
+
 def test_unwritable_out_dir_is_an_archeo_error(tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -389,7 +405,7 @@ def test_summary_rows_and_print_summary(tmp_path):
     assert summary_rows(make_study(difftest=False)) == []
 
 
-def test_findings_tolerate_missing_pieces():
+def test_findings_tolerate_missing_pieces(tmp_path):
     study = make_study()
     study.models.pop(C4)
     study.programs.pop(C5)
@@ -398,5 +414,9 @@ def test_findings_tolerate_missing_pieces():
     r4, r5 = data["revisions"][3], data["revisions"][4]
     assert r4["parse"] is None and r4["functions"] == []
     assert r5["build"] is None and r5["vs_reference"] is None and r5["difftest"] is None
+    files = write_report(study, tmp_path / "partial")
+    assert f"| [`{C5[:12]}`]" in files.index_md.read_text()
     empty = Study(make_study().target, "", "", [], {}, {}, {}, {}, None, "0.1.0")
     assert build_findings(empty)["summary"]["text"].startswith("No revisions")
+    files = write_report(empty, tmp_path / "empty")
+    assert files.figures == () and files.revisions == () and "No revisions" in files.index_md.read_text()

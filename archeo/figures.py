@@ -27,8 +27,8 @@ LEVEL_COLOURS: dict[str, tuple[str, str]] = {
 LEVEL_MARKS: dict[str, str] = {
     "same": "#7cb342",
     "api": "#1e88e5",
-    "structural": "#f9a825",
-    "observable": "#fb8c00",
+    "structural": "#fdd835",
+    "observable": "#e65100",
     "invariant": "#e53935",
     "hang": "#8e24aa",
     "crash": "#b71c1c",

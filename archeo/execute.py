@@ -25,9 +25,11 @@ Nothing the C does raises here: a failed spawn is an `error` result too.
 
 from __future__ import annotations
 
+import mmap
 import os
 import re
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -66,7 +68,7 @@ class Limits:
     timeout: float = 10.0  # wall clock, seconds
     cpu_seconds: int = 5  # RLIMIT_CPU soft limit (SIGXCPU); the hard limit is one more
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
-    fsize_mb: int = 16  # RLIMIT_FSIZE
+    fsize_mb: int = 256  # RLIMIT_FSIZE: the trace is an in-memory file, so this caps its size too
 
 
 class Executor:
@@ -164,31 +166,31 @@ class Executor:
         argv, preexec = self._command(path, limits, sanitize, want_net)
         workdir = tempfile.mkdtemp(dir=self._base)
         start = time.perf_counter()
-        timed_out = False
+        stdin, stdout, stderr = _memfile("batch", data), _memfile("trace"), _memfile("stderr")
         try:
-            proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=workdir,
-                env={},
-                start_new_session=True,
-                preexec_fn=preexec,
-            )
-        except OSError as exc:
-            shutil.rmtree(workdir, ignore_errors=True)
-            return RunResult("error", "", 0, kind="spawn", stderr=str(exc), notes=self._notes())
-        try:
-            out, err = proc.communicate(data, timeout=limits.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc.pid)
-            out, err = proc.communicate()
+            try:
+                proc = subprocess.Popen(
+                    argv,
+                    stdin=stdin,
+                    stdout=stdout,
+                    stderr=stderr,
+                    cwd=workdir,
+                    env={},
+                    start_new_session=True,
+                    preexec_fn=preexec,
+                )
+            except OSError as exc:
+                return RunResult("error", "", 0, kind="spawn", stderr=str(exc), notes=self._notes())
+            try:
+                timed_out = not _wait_exit(proc, limits.timeout)
+            finally:
+                if proc.returncode is None:
+                    _kill_group(proc.pid)
+                    proc.wait()
+            out, err = _read_text(stdout), _read_all(stderr, STDERR_EXCERPT * 4)
         finally:
-            if proc.returncode is None:
-                _kill_group(proc.pid)
-                proc.wait()
+            for fd in (stdin, stdout, stderr):
+                os.close(fd)
             shutil.rmtree(workdir, ignore_errors=True)
         seconds = time.perf_counter() - start
         err_text = err.decode("utf-8", "replace")
@@ -199,7 +201,7 @@ class Executor:
             elif self.network is None and proc.returncode == 0:
                 self.network = "isolated"
         notes = self._notes()
-        return classify(out, err_text, proc.returncode, timed_out, seconds, notes)
+        return classify(out, err_text, proc.returncode, timed_out, seconds, notes, batch_ops=_count_ops(data))
 
     def _notes(self) -> tuple[str, ...]:
         if self.network in (None, "isolated", "not requested"):
@@ -232,6 +234,82 @@ def _preexec_limits(limits: Limits, sanitize: bool):
     return apply
 
 
+def _memfile(name: str, data: bytes = b"") -> int:
+    """An anonymous in-memory file (memfd) holding `data`, positioned at 0.
+
+    Why files and not pipes: the child reads the whole batch and writes the whole trace with
+    no Python loop in between (a 100,000-op trace is megabytes; pumping it through a pipe with
+    `communicate` cost more than running the batch), and we read it back with one pread.
+    """
+    try:
+        fd = os.memfd_create(name, os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # not Linux: an unlinked temporary file does the same
+        fd = os.dup(tempfile.TemporaryFile().fileno())
+    if data:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+def _read_all(fd: int, limit: int | None = None) -> bytes:
+    size = os.fstat(fd).st_size
+    if limit is not None:
+        size = min(size, limit)
+    return os.pread(fd, size, 0) if size else b""
+
+
+def _read_text(fd: int) -> str:
+    """The whole trace as text, decoded straight from the in-memory file (no bytes copy)."""
+    size = os.fstat(fd).st_size
+    if not size:
+        return ""
+    try:
+        with mmap.mmap(fd, size, prot=mmap.PROT_READ) as view, memoryview(view) as data:
+            return str(data, "utf-8", "replace")
+    except (OSError, ValueError):
+        return os.pread(fd, size, 0).decode("utf-8", "replace")
+
+
+def _count_ops(batch: bytes) -> int:
+    """Operations in a batch: its lines after the header (see docs/protocol.md)."""
+    lines = batch.count(b"\n") + (0 if batch.endswith(b"\n") or not batch else 1)
+    return max(0, lines - 1)
+
+
+def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait for the child to exit, at most `timeout` seconds; True when it did.
+
+    A pidfd wakes us the moment the child exits (Popen.wait(timeout) polls with sleeps of up
+    to 50 ms, which would dominate short runs).
+    """
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        try:
+            proc.wait(timeout)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            try:
+                if poller.poll(max(1, int(left * 1000))):
+                    proc.wait()
+                    return True
+            except InterruptedError:
+                continue
+    finally:
+        os.close(pidfd)
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -247,20 +325,26 @@ def classify(
     timed_out: bool = False,
     seconds: float = 0.0,
     notes: tuple[str, ...] = (),
+    batch_ops: int | None = None,
 ) -> RunResult:
     """Turn what a run left behind into a RunResult (a pure function: easy to test).
 
     ok: `END` and exit 0. crash: a fatal signal, a `SIGNAL` line, or a sanitizer report.
     hang: the wall-clock timeout, or the CPU limit (SIGXCPU, or SIGKILL at the hard limit).
-    error: anything else (a malformed batch, out of memory, a non-zero exit).
+    error: anything else (a malformed batch, out of memory, the trace-size limit, a non-zero exit).
+
+    `batch_ops`, when given, is trusted as the line count of a complete trace (`END` and exit
+    0: the harness wrote one line per operation), which saves counting megabytes of trace.
     """
     text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
-    complete = text if text.endswith("\n") or not text else text[: text.rfind("\n") + 1]
-    lines = complete.split("\n")[:-1] if complete else []
-    last = lines[-1] if lines else ""
+    end = text.rfind("\n") + 1  # complete lines only: a half-written last line is not a result
+    last = text[text.rfind("\n", 0, end - 1) + 1 : end - 1] if end else ""
     ended = last == "END"
     signal_line = int(last[7:]) if last.startswith("SIGNAL ") and last[7:].isdigit() else None
-    count = len(lines) - (1 if ended or signal_line is not None else 0)
+    if ended and returncode == 0 and batch_ops is not None:
+        count = batch_ops
+    else:
+        count = text.count("\n", 0, end) - (1 if ended or signal_line is not None else 0)
     excerpt = stderr[:STDERR_EXCERPT]
     base = dict(stdout=text, lines=count, returncode=returncode, stderr=excerpt, seconds=seconds, notes=notes)
     died = -returncode if returncode is not None and returncode < 0 else None
@@ -271,6 +355,8 @@ def classify(
     sanitizer = sanitizer_kind(stderr)
     if sanitizer:
         return RunResult("crash", kind=sanitizer, signal=sig, **base)
+    if sig == signal.SIGXFSZ:  # our trace-size limit, not something the tree did
+        return RunResult("error", kind="output-limit", signal=sig, **base)
     if sig == signal.SIGXCPU or (died == signal.SIGKILL and not signal_line):
         return RunResult("hang", kind="cpu-limit", signal=sig, **base)
     if sig is not None:

@@ -82,15 +82,46 @@ static inline void put(const char *s, unsigned long n)
 
 #define PUTS(lit) put(lit, sizeof(lit) - 1)
 
+/* Decimal digits straight into the buffer, two at a time (the dump writes megabytes). */
+static const char digit_pairs[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+static inline char *fmt_uint(char *o, unsigned long v)
+{
+    int n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 :
+            v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 20;
+    char *e;
+    if (n == 20) {   /* never for keys; counts this large cannot happen either */
+        char tmp[24];
+        int i = sizeof(tmp);
+        do {
+            tmp[--i] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        __builtin_memcpy(o, tmp + i, sizeof(tmp) - i);
+        return o + (sizeof(tmp) - i);
+    }
+    e = o + n;
+    while (v >= 100) {
+        unsigned long r = (v % 100) * 2;
+        v /= 100;
+        *--e = digit_pairs[r + 1];
+        *--e = digit_pairs[r];
+    }
+    if (v >= 10) {
+        *--e = digit_pairs[v * 2 + 1];
+        *--e = digit_pairs[v * 2];
+    } else
+        *--e = (char)('0' + v);
+    return o + n;
+}
+
 static inline void put_uint(unsigned long v)
 {
-    char tmp[24];
-    int i = sizeof(tmp);
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(tmp + i, sizeof(tmp) - i);
+    ROOM(24);
+    archeo_out.len = (unsigned long)(fmt_uint(archeo_out.buf + archeo_out.len, v) - archeo_out.buf);
 }
 
 /* End the current result line: from here on a signal handler may flush it. */
@@ -238,27 +269,38 @@ static void op_dump(void)
 {
     archeo_node_t **stack = (archeo_node_t **)frames;   /* 2 pointers per frame: room enough */
     unsigned long sp = 0, count = 0;
+    char *o, *limit;
 
-    PUTS("T");
+    ROOM(64);
+    o = archeo_out.buf + archeo_out.len;
+    limit = archeo_out.buf + archeo_out.cap - 32;
+    *o++ = 'T';
     stack[sp++] = root.rb_node;
     while (sp) {
         archeo_node_t *n = stack[--sp];
+        if (__builtin_expect(o > limit, 0)) {   /* make room; the buffer may move */
+            archeo_out.len = (unsigned long)(o - archeo_out.buf);
+            archeo_rt_reserve(64);
+            o = archeo_out.buf + archeo_out.len;
+            limit = archeo_out.buf + archeo_out.cap - 32;
+        }
+        *o++ = ' ';
         if (!n) {
-            PUTS(" .");
+            *o++ = '.';
             continue;
         }
-        if (++count > poolsize) {
-            PUTS(" !cycle");
+        if (__builtin_expect(++count > poolsize, 0)) {
+            __builtin_memcpy(o, "!cycle", 6);
+            o += 6;
             break;
         }
-        ROOM(16);
-        archeo_out.buf[archeo_out.len++] = ' ';
-        put_uint(KEY(n));
-        archeo_out.buf[archeo_out.len++] = ':';
-        archeo_out.buf[archeo_out.len++] = ARCHEO_IS_RED(n) ? 'r' : 'b';
+        o = fmt_uint(o, KEY(n));
+        *o++ = ':';
+        *o++ = ARCHEO_IS_RED(n) ? 'r' : 'b';
         stack[sp++] = n->rb_right;
         stack[sp++] = n->rb_left;
     }
+    archeo_out.len = (unsigned long)(o - archeo_out.buf);
     end_line();
 }
 

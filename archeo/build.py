@@ -15,7 +15,8 @@ revision and on the harness engine, and a normal link with the harness runtime (
 that sees libc, see archeo/shim/harness.h).
 
 Executables are cached under `<cache>/programs/<key>/`, the key being a sha256 of everything
-that went in (texts, config, harness and shim sources, compiler version, flags). A cache entry
+that went in (texts, config, harness and shim sources, compiler version, flags); the harness
+runtime, the same for every revision, is compiled once into `<cache>/objects/`. A cache entry
 is built aside and renamed into place, so an interrupted build never leaves half a program;
 compile failures are cached too (they are as deterministic as successes). The cache is an
 optimisation only: delete it and the same programs come back.
@@ -46,6 +47,7 @@ HARNESS_RUNTIME = SHIM_DIR / "harness_rt.c"
 HARNESS_HEADER = SHIM_DIR / "harness.h"
 
 KEY_SCHEME = "archeo-build-1"
+CONFIG_PATH = "archeo-gen/archeo_config.h"
 BASE_FLAGS = ("-std=gnu99", "-O2")
 SANITIZE_FLAGS = (
     "-std=gnu99",
@@ -215,12 +217,29 @@ class Builder:
             _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
         return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
 
+    def _runtime_object(self) -> Path:
+        """The harness runtime (the same for every revision) compiled once per toolchain and flags."""
+        defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
+        argv = [self.toolchain.cc, *self.flags, *defines, "-c", str(HARNESS_RUNTIME)]
+        key = hashlib.sha256("\0".join([KEY_SCHEME, self.toolchain.version, *argv[1:], *self._harness_texts]).encode()).hexdigest()
+        path = self.cache_dir / "objects" / f"harness_rt-{key[:32]}.o"
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=".harness_rt-", suffix=".o", dir=path.parent)
+        os.close(fd)
+        try:
+            proc = subprocess.run([*argv, "-o", partial], capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
+            if proc.returncode != 0:  # our own code: a failure here is ours, not the revision's
+                raise ArcheoError(f"cannot compile the harness runtime: {first_error(proc.stderr)}")
+            os.replace(partial, path)
+        finally:
+            if os.path.exists(partial):
+                os.unlink(partial)
+        return path
+
     def _compile(self, tmp: Path, rev: Revision, layout: _Layout, config: str) -> dict:
-        for rel, text in ((layout.source, rev.text), (layout.header, rev.header_text), ("archeo-gen/archeo_config.h", config)):
-            dest = tmp / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with open(dest, "w", encoding="utf-8", errors="surrogateescape", newline="") as fh:
-                fh.write(text)
+        stage_sources(rev, layout, config, tmp)
         (tmp / "archeo-obj").mkdir()
         cc, flags = self.toolchain.cc, list(self.flags)
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
@@ -229,7 +248,6 @@ class Builder:
             [cc, *flags, *kernel_includes, "-c", layout.source, "-o", "archeo-obj/revision.o"],
             [cc, *flags, *defines, "-nostdinc", "-I", "archeo-gen", "-I", layout.include_root, "-I", str(SHIM_INCLUDE),
              "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
-            [cc, *flags, *defines, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", str(HARNESS_RUNTIME)],
         ]
         for argv in steps:
             try:
@@ -238,10 +256,29 @@ class Builder:
                 raise ArcheoError(f"{cc} took more than {COMPILE_TIMEOUT}s on {rev.short}") from None
             if proc.returncode != 0:
                 return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
+        link = [cc, *flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", str(self._runtime_object())]
+        proc = subprocess.run(link, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
+        if proc.returncode != 0:
+            return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
         info = program_info(tmp / "program")
         if "node_size" not in info:
             return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
         return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", "")}
+
+
+def stage_sources(rev: Revision, layout: _Layout, config: str, dest: Path) -> None:
+    """Write the revision's .c and header, unmodified, and the generated config under `dest`.
+
+    Read back and compared, so "the revision compiled is byte for byte the revision mined"
+    is checked on every build rather than assumed (no newline or encoding translation).
+    """
+    for rel, text in ((layout.source, rev.text), (layout.header, rev.header_text), (CONFIG_PATH, config)):
+        path = dest / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode("utf-8", "surrogateescape")
+        path.write_bytes(data)
+        if path.read_bytes() != data:
+            raise ArcheoError(f"could not write {rel} unchanged into {dest}")
 
 
 def first_error(stderr: str, tmp: str = "") -> str:

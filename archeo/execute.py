@@ -85,6 +85,7 @@ class Executor:
         self.isolate_network = isolate_network
         self.network: str | None = None  # "isolated", or why not; None until probed
         self._wrapper: tuple[str, ...] = ()  # `unshare` prefix in preexec mode
+        self._sanitize_seen: dict[str, bool] = {}  # preexec mode: program path -> sanitizer build?
         self._base = tempfile.mkdtemp(prefix="archeo-run-")
 
     # ------------------------------------------------------------ lifecycle
@@ -147,8 +148,7 @@ class Executor:
         cpu_seconds: int | None = None,
     ) -> RunResult:
         """One batch through one program. Never raises for anything the program does."""
-        path = program.path if isinstance(program, Program) else os.fspath(program)
-        sanitize = isinstance(program, Program) and program.sanitize
+        path = program.path if isinstance(program, Program) else os.fspath(program) if program else None
         limits = replace(
             self.limits,
             timeout=timeout if timeout is not None else self.limits.timeout,
@@ -158,8 +158,11 @@ class Executor:
         if path is None:
             return RunResult("error", "", 0, kind="no-program", stderr="the program did not build")
         data = batch_text.encode() if isinstance(batch_text, str) else batch_text
+        sanitize = False
         if self.confine == "preexec":
             self.probe_network(path)  # decides the `unshare` wrapper
+            # an address-space limit breaks ASan, so the preexec limits need to know
+            sanitize = program.sanitize if isinstance(program, Program) else self._sanitized(path)
         # In harness mode the first run is the probe: the harness says on stderr when it
         # could not leave the network, and from then on this executor stops asking.
         want_net = self.isolate_network and self.network in (None, "isolated")
@@ -202,6 +205,16 @@ class Executor:
                 self.network = "isolated"
         notes = self._notes()
         return classify(out, err_text, proc.returncode, timed_out, seconds, notes, batch_ops=_count_ops(data))
+
+    def _sanitized(self, path: str) -> bool:
+        """Is this a sanitizer build (`program --info` says so)? Asked once per program."""
+        if path not in self._sanitize_seen:
+            try:
+                out = subprocess.run([path, "--info"], capture_output=True, text=True, env={}, timeout=30).stdout
+            except (OSError, subprocess.TimeoutExpired):
+                out = ""
+            self._sanitize_seen[path] = "sanitize 1" in out.splitlines()
+        return self._sanitize_seen[path]
 
     def _notes(self) -> tuple[str, ...]:
         if self.network in (None, "isolated", "not requested"):

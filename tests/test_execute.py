@@ -195,6 +195,9 @@ def test_the_classic_preexec_confinement_gives_the_same_results(programs):
         assert ex.run(programs("era2009"), batch).stdout == reference.run_batch(batch)
         assert ex.run(programs("crash"), ops.encode(ops.generate(0, 3000, profile="small"))).kind == "SIGSEGV"
         assert ex.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8)))).kind == "cpu-limit"
+        # given a bare path, it asks the program whether it is a sanitizer build (no RLIMIT_AS then)
+        corrupt = programs("corrupt", sanitize=True).path
+        assert ex.run(corrupt, ops.encode(ops.generate(0, 3000, profile="small"))).kind == "asan:heap-buffer-overflow"
 
 
 # ---------------------------------------------------------------- the sandbox itself

@@ -90,7 +90,9 @@ def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
             if rank(level) > rank(best):
                 best, where, detail = level, i, f"operation {i}: {la!r} vs {lb!r}"
     end = min(len(a.lines), len(b.lines))
-    if a.status != b.status or (a.status != "ok" and (a.kind != b.kind or len(a.lines) != len(b.lines))):
+    # Two hangs are the same behaviour however they were cut off (CPU budget or wall clock);
+    # two crashes are the same only with the same signal at the same operation.
+    if a.status != b.status or (a.status == "crash" and (a.kind != b.kind or len(a.lines) != len(b.lines))):
         bad = a if a.status != "ok" else b
         level = "hang" if bad.status == "hang" else "crash"
         side = "first" if bad is a else "second"

@@ -213,6 +213,7 @@ def difftest(
         levels = tuple(sorted(seen.items(), key=lambda item: -rank(item[0])))
         return PairVerdict(other=a, level=verdict.level, seed=sequences[i][0], detail=verdict.detail, levels=levels)
 
+    reference_behaviour = hashlib.sha256("".join(ref_hash).encode()).hexdigest()[:16]
     verdicts: list[RevisionVerdict] = []
     previous: str | None = None
     for commit, run in subjects:
@@ -232,7 +233,7 @@ def difftest(
         seq_by_seed = {seed: ops for seed, ops in sequences}
         memo: dict[tuple, Witness | None] = {}
         behaviour_of = {v.commit: v.behaviour for v in verdicts if v.status == "tested"}
-        behaviour_of[REFERENCE] = "reference"
+        behaviour_of[REFERENCE] = reference_behaviour
         shrunk = []
         for v in verdicts:
             new = {}
@@ -242,7 +243,9 @@ def difftest(
                     continue
                 found = []
                 for level, seed in pv.levels:
-                    key = (behaviour_of[pv.other], v.behaviour, level)
+                    # Levels are symmetric and equal behaviours give equal traces, so one
+                    # witness serves every pair of the same two behaviours, in either order.
+                    key = (*sorted((behaviour_of[pv.other], v.behaviour)), level)
                     witness = memo.get(key)
                     if witness is None or not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level):
                         witness = find_witness(
@@ -388,6 +391,8 @@ def attribute(
         pv = v.vs_previous
         witnesses = {w.level: w for w in pv.witnesses}
         for level, _seed in pv.levels or ((pv.level, pv.seed),):
+            if level != pv.level and level not in witnesses:
+                continue  # seen only behind a stronger difference: no witness of its own
             changes.append(
                 BehaviourChange(
                     introduced_by=v.commit,

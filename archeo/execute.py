@@ -67,6 +67,11 @@ class Limits:
 
     timeout: float = 10.0  # wall clock, seconds
     cpu_seconds: int = 5  # RLIMIT_CPU soft limit (SIGXCPU); the hard limit is one more
+    # A finer CPU budget that grows with the batch (SIGPROF): base + per operation, in ms.
+    # Correct revisions need well under 1 µs an operation; 10 µs leaves room for load (and x4 for sanitizers),
+    # and catches an endless loop in a fraction of a second. 0 turns it off.
+    cpu_ms_base: float = 50.0
+    cpu_ms_per_op: float = 0.01
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
     fsize_mb: int = 256  # RLIMIT_FSIZE: the trace is an in-memory file, so this caps its size too
 
@@ -158,7 +163,7 @@ class Executor:
         if path is None:
             return RunResult("error", "", 0, kind="no-program", stderr="the program did not build")
         data = batch_text.encode() if isinstance(batch_text, str) else batch_text
-        sanitize = False
+        sanitize = isinstance(program, Program) and program.sanitize
         if self.confine == "preexec":
             self.probe_network(path)  # decides the `unshare` wrapper
             # an address-space limit breaks ASan, so the preexec limits need to know
@@ -166,7 +171,7 @@ class Executor:
         # In harness mode the first run is the probe: the harness says on stderr when it
         # could not leave the network, and from then on this executor stops asking.
         want_net = self.isolate_network and self.network in (None, "isolated")
-        argv, preexec = self._command(path, limits, sanitize, want_net)
+        argv, preexec = self._command(path, limits, sanitize, want_net, _count_ops(data))
         workdir = tempfile.mkdtemp(dir=self._base)
         start = time.perf_counter()
         stdin, stdout, stderr = _memfile("batch", data), _memfile("trace"), _memfile("stderr")
@@ -221,10 +226,13 @@ class Executor:
             return ()
         return (f"network not isolated: {self.network}",)
 
-    def _command(self, path: str, limits: Limits, sanitize: bool, want_net: bool):
+    def _command(self, path: str, limits: Limits, sanitize: bool, want_net: bool, n_ops: int = 0):
         if self.confine == "harness":
             argv = [path, "--cpu", str(int(limits.cpu_seconds)), "--as", str(int(limits.memory_mb)),
                     "--fsize", str(int(limits.fsize_mb) << 20)]
+            if limits.cpu_ms_base:  # SIGPROF budget, see Limits
+                budget = limits.cpu_ms_base + limits.cpu_ms_per_op * n_ops
+                argv += ["--cpu-ms", str(int(budget * (4 if sanitize else 1)))]
             if want_net:
                 argv.append("--no-net")
             return argv, None
@@ -370,7 +378,7 @@ def classify(
         return RunResult("crash", kind=sanitizer, signal=sig, **base)
     if sig == signal.SIGXFSZ:  # our trace-size limit, not something the tree did
         return RunResult("error", kind="output-limit", signal=sig, **base)
-    if sig == signal.SIGXCPU or (died == signal.SIGKILL and not signal_line):
+    if sig in (signal.SIGXCPU, signal.SIGPROF) or (died == signal.SIGKILL and not signal_line):
         return RunResult("hang", kind="cpu-limit", signal=sig, **base)
     if sig is not None:
         return RunResult("crash", kind=signal_name(sig), signal=sig, **base)

@@ -105,11 +105,14 @@ def build_all(
     return programs
 
 
-def program_runner(program: Program, timeout: float):
-    from .execute import run_program
+def program_runner(program: Program, timeout: float, executor=None):
+    """A runner (batch -> Outcome) for a built program; share `executor` across programs."""
+    from .execute import Executor, Limits
+
+    executor = executor or Executor(Limits(timeout=timeout, cpu_seconds=max(1, int(timeout * 0.8))))
 
     def run(batch: str) -> Outcome:
-        return Outcome.of_run(run_program(program.path, batch, timeout=timeout))
+        return Outcome.of_run(executor.run(program, batch))
 
     return run
 
@@ -122,12 +125,16 @@ def difftest_all(
     releases,
     progress: Progress,
 ) -> DifftestResult:
+    from .execute import Executor, Limits
+
+    executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))))
     subjects = []
     for rev in revisions:
         if not rev.present:
             continue
         program = programs.get(rev.commit)
-        subjects.append((rev.commit, program_runner(program, config.timeout) if program and program.ok else None))
+        ok = program is not None and program.ok
+        subjects.append((rev.commit, program_runner(program, config.timeout, executor) if ok else None))
     key = digest(
         "difftest",
         _source_hash("difftest.py", "compare.py", "ops.py", "reference.py", "execute.py"),

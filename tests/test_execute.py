@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+from dataclasses import replace
 import subprocess
 import time
 from pathlib import Path
@@ -130,16 +131,26 @@ def test_a_null_dereference_is_a_crash_with_the_trace_so_far(programs, executor)
     assert batch.splitlines()[1 + result.lines].startswith("e ")  # it died in rb_erase
 
 
-def test_an_endless_loop_is_a_hang_at_the_cpu_limit(programs, executor):
+def test_an_endless_loop_is_a_hang_at_the_cpu_budget(programs, executor):
+    """The per-batch CPU budget (SIGPROF) catches the loop in a fraction of a second."""
     start = time.monotonic()
     result = executor.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
+    assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal.SIGPROF)
+    assert time.monotonic() - start < 0.9
+    assert result.lines == 4 and result_lines(result.stdout) == ["ok"] * 4 + [f"SIGNAL {int(signal.SIGPROF)}"]
+
+
+def test_without_the_budget_the_cpu_rlimit_still_catches_it(programs):
+    from archeo.execute import Executor
+
+    with Executor(replace(FAST, cpu_ms_base=0)) as plain:
+        result = plain.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
     assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal.SIGXCPU)
-    assert time.monotonic() - start < FAST.timeout
     assert result.lines == 4 and result_lines(result.stdout) == ["ok"] * 4 + ["SIGNAL 24"]  # the 5th insert hangs
 
 
 def test_the_wall_clock_timeout_kills_the_whole_group(programs):
-    with Executor(Limits(timeout=0.5, cpu_seconds=30)) as ex:
+    with Executor(Limits(timeout=0.5, cpu_seconds=30, cpu_ms_base=0)) as ex:
         start = time.monotonic()
         result = ex.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
     assert (result.status, result.kind) == ("hang", "timeout")

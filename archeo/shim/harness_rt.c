@@ -2,7 +2,11 @@
  * archeo harness runtime: everything the engine needs from libc, compiled with the system
  * headers (the engine and the revision are built -nostdinc, see harness.h).
  *
- *   program [--info] [--cpu SECONDS] [--as MB] [--fsize BYTES] [--no-net] < batch > trace
+ *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--as MB] [--fsize BYTES] [--no-net] < batch > trace
+ *
+ * --cpu-ms is a finer CPU budget than RLIMIT_CPU's whole seconds (an ITIMER_PROF timer that
+ * raises SIGPROF): a batch of a few thousand operations needs milliseconds, so a revision that
+ * loops forever is caught in a fraction of a second instead of a whole one.
  *
  * The confinement options are applied here, first thing in main, before any of the revision's
  * code runs: that lets archeo/execute.py start the program with a plain vfork/exec (no Python
@@ -22,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -138,9 +143,9 @@ static void install_handlers(void)
     struct sigaction sa;
 #ifdef ARCHEO_SANITIZE
     /* ASan reports memory faults itself (with the kind we classify by), then aborts. */
-    static const int sigs[] = {SIGILL, SIGABRT, SIGXCPU};
+    static const int sigs[] = {SIGILL, SIGABRT, SIGXCPU, SIGPROF};
 #else
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU};
+    static const int sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGXCPU, SIGPROF};
 #endif
     size_t i;
 
@@ -236,6 +241,15 @@ int main(int argc, char **argv)
         else if (!strcmp(a, "--cpu")) {   /* SIGXCPU at the soft limit, SIGKILL a second later */
             rlim_t s = strtoul(v, NULL, 10);
             limit(RLIMIT_CPU, s, s + 1);
+            i++;
+        } else if (!strcmp(a, "--cpu-ms")) {
+            unsigned long ms = strtoul(v, NULL, 10);
+            struct itimerval it;
+            memset(&it, 0, sizeof(it));
+            it.it_value.tv_sec = (time_t)(ms / 1000);
+            it.it_value.tv_usec = (suseconds_t)((ms % 1000) * 1000);
+            if (ms)
+                setitimer(ITIMER_PROF, &it, NULL);
             i++;
         } else if (!strcmp(a, "--as")) {
 #ifndef ARCHEO_SANITIZE   /* ASan reserves terabytes of shadow: an address-space limit breaks it */

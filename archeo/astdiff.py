@@ -15,6 +15,8 @@ change is `text-only`, and the revisions' texts (when given) say what kind of te
 
 from __future__ import annotations
 
+import hashlib
+
 import difflib
 
 from .cparse import strip_comments
@@ -280,8 +282,15 @@ def _macros(old: Model, new: Model) -> list[Change]:
 
 
 def _macro_text(m) -> str:
+    """The macro's name, parameters and a digest of its expansion — never the body itself.
+
+    Change details end up in reports that are committed and published; the studied code is
+    not ours to republish, so a change says *that* an expansion changed, not what it says.
+    The body stays available in `Model.macros` for a user's own analysis.
+    """
     head = m.name if m.params is None else f"{m.name}({', '.join(m.params)})"
-    return f"{head} {m.body}".rstrip()
+    digest = hashlib.sha256((m.normal or m.body).encode()).hexdigest()[:8]
+    return f"{head} [expansion {digest}, {len(m.body.split())} tokens]" if m.body else head
 
 
 def _api(old: Model, new: Model, changes: list[Change]) -> list[Change]:

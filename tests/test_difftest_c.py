@@ -1,0 +1,147 @@
+"""The differential run on a compiled history with planted changes (our own C fixtures).
+
+Every planted change is found, attributed to the commit that planted it, ended by the
+commit that fixes it, and shrunk to a witness of at most 12 operations; commits that
+change nothing behavioural raise no alarm.
+"""
+
+import json
+
+import pytest
+
+from archeo.cache import Cache
+from archeo.cli import main
+from archeo.difftest import Settings, to_json
+from archeo.mine import mine
+from archeo.pipeline import RunConfig, build_all, difftest_all, parse_all
+from archeo.records import Target
+from archeo.witness import write_witness
+from histories import TARGET_HEADER_PATHS, TARGET_PATHS, planted_history, write_target
+
+TARGET = Target(name="planted", paths=TARGET_PATHS, header_paths=TARGET_HEADER_PATHS)
+CONFIG = RunConfig(settings=Settings(seeds=6, ops=3000), jobs=2, timeout=5)
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted")
+    history = planted_history(root)
+    revisions = mine(TARGET, repo=history.path)
+    cache = Cache(root / "cache" / "stages")
+    models = parse_all(revisions, cache, 2, lambda *a: None)
+    programs = build_all(revisions, models, root / "cache", CONFIG, lambda *a: None)
+    result = difftest_all(revisions, programs, CONFIG, cache, None, lambda *a: None)
+    return history, revisions, result, root
+
+
+def test_every_revision_builds_and_gets_a_verdict(planted):
+    history, revisions, result, _ = planted
+    assert [v.commit for v in result.revisions] == list(history.commits)
+    assert all(v.status == "tested" for v in result.revisions)
+
+
+def test_quiet_commits_raise_no_alarm(planted):
+    history, _, result, _ = planted
+    by = {v.commit: v for v in result.revisions}
+    for plant in history.plants:
+        if plant.generated == "same":
+            verdict = by[history.commits[plant.index]]
+            assert verdict.vs_previous is None or verdict.vs_previous.level == "same", plant.label
+            assert verdict.vs_reference.level == "same", plant.label
+    introduced = {c.introduced_by for c in result.changes}
+    fixes = {history.commits[p.index] for p in history.plants if p.role == "fix"}
+    assert not introduced & fixes  # a fix ends a change, it does not start one
+
+
+@pytest.mark.parametrize("label", ["api-removed", "structural", "observable", "invariant", "crash"])
+def test_each_plant_is_found_attributed_ended_and_shrunk(planted, label):
+    history, _, result, _ = planted
+    plant = next(p for p in history.plants if p.label == label)
+    commit = history.commits[plant.index]
+    fix = history.commits[plant.index + 1]
+    changes = [c for c in result.changes if c.introduced_by == commit]
+    levels = {c.level for c in changes}
+    assert plant.trace in levels and plant.generated in levels, (label, levels)
+    for change in changes:
+        assert change.ended_by == fix, label
+        assert change.previous == history.commits[plant.index - 1]
+        assert change.witness is not None and 1 <= len(change.witness.ops) <= 12, (label, change.witness)
+        assert change.witness.level == change.level
+    witness = next(c.witness for c in changes if c.level == plant.trace)
+    if plant.trace in ("structural", "invariant"):
+        assert witness.ops[-1] in ("d", "v")
+    if plant.trace == "crash":
+        assert witness.b_status == "crash" and witness.b_kind == "SIGSEGV"
+
+
+def test_equivalence_classes_group_the_correct_revisions(planted):
+    history, _, result, _ = planted
+    correct = {history.commits[p.index] for p in history.plants if p.generated == "same" or p.role == "fix"}
+    biggest = max(result.classes, key=len)
+    assert set(biggest) == correct
+
+
+def test_json_is_byte_identical_across_runs(planted):
+    history, revisions, result, root = planted
+    again = difftest_all(revisions, build_all(revisions, parse_all(revisions, Cache(None), 1, lambda *a: None), root / "cache", CONFIG, lambda *a: None), CONFIG, Cache(None), None, lambda *a: None)
+    assert json.dumps(to_json(result)) == json.dumps(to_json(again))
+
+
+def test_a_witness_replays_from_its_file(planted, tmp_path, capsys):
+    history, _, result, root = planted
+    change = next(c for c in result.changes if c.level == "observable")
+    path = tmp_path / "w.json"
+    write_witness(path, change.witness, "planted")
+    target = write_target(tmp_path, "planted")
+    code = main(["replay", str(path), "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache")])
+    out = capsys.readouterr().out
+    assert code == 0 and "level: observable (recorded: observable)" in out
+
+
+def test_a_bad_witness_file_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    assert main(["replay", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("archeo: witness file") and "not valid JSON" in err and len(err.splitlines()) == 1
+    bad.write_text(json.dumps({"a": "reference", "b": "x", "ops": ["q 1"]}))
+    assert main(["replay", str(bad)]) == 2
+    assert "bad operation" in capsys.readouterr().err
+
+
+def test_an_unknown_revision_is_one_line(planted, capsys):
+    history, *_ = planted
+    code = main(["difftest", "--repo", str(history.path), "--path", TARGET_PATHS[0], "--revisions", "feedface", "--quiet"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "unknown revision 'feedface'" in err
+
+
+XEN_REPO = __import__("os").environ.get("XEN_REPO")
+
+
+@pytest.mark.skipif(not XEN_REPO, reason="XEN_REPO is not set to a local clone of xen-project/xen")
+def test_xen_difftest_must_show(tmp_path):
+    """20 seeds x 10,000 operations over the real history (issue 5's must-show)."""
+    config = RunConfig()  # the defaults: 20 seeds of 10,000 operations
+    revisions = [r for r in mine("xen-rbtree", repo=XEN_REPO)]
+    cut = next(i for i, r in enumerate(revisions) if r.commit.startswith("696ee5ca9f4e"))
+    revisions = revisions[: cut + 1]
+    cache = Cache(tmp_path / "stages")
+    programs = build_all(revisions, parse_all(revisions, cache, 2, lambda *a: None), tmp_path, config, lambda *a: None)
+    result = difftest_all(revisions, programs, config, cache, None, lambda *a: None)
+    doc = to_json(result)
+    assert doc["settings"]["seeds"] >= 20 and doc["settings"]["ops"] == 10_000
+    assert len(doc["revisions"]) == 29 and all(r["vs_reference"] for r in doc["revisions"])
+    assert all(r["vs_previous"] for r in doc["revisions"][1:])
+    api = [c for c in doc["changes"] if c["introduced_by"].startswith("6009f4ddb2cd")]
+    assert [c["level"] for c in api] == ["api"] and api[0]["witness"]
+    assert all(c["witness"] and len(c["witness"]) <= 12 for c in doc["changes"])
+    for r in doc["revisions"]:
+        for name in ("vs_reference", "vs_previous"):
+            if r[name] not in (None, "same"):
+                assert r["witnesses"][name], (r["commit"], name)
+    assert sum(len(c) for c in doc["classes"]) == 29
+    # The 2017 rb_erase regression and its fix (a real finding of this tool).
+    broken = [c for c in doc["changes"] if c["introduced_by"].startswith("e95def2cb97d")]
+    assert {"crash", "invariant"} <= {c["level"] for c in broken}
+    assert all(c["ended_by"].startswith("bd9cc37a0404") for c in broken)

@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 REPO   ?= https://github.com/xen-project/xen.git
 ARGS   ?=
+export XEN_REPO
 
 .PHONY: run test bench clean
 

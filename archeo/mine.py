@@ -13,6 +13,8 @@ what keeps mining close to the plain git command line (see bench/bench_mine.py).
 from __future__ import annotations
 
 import os
+import sys
+import types
 import re
 import subprocess
 from dataclasses import dataclass
@@ -306,3 +308,18 @@ def revisions_to_json(target: Target, revisions: list[Revision]) -> dict:
             for r in revisions
         ],
     }
+
+
+class _CallableModule(types.ModuleType):
+    """`from archeo import mine; mine(...)` must work whether or not this submodule was imported.
+
+    Importing `archeo.mine` binds the package attribute `mine` to this module, shadowing the
+    function of the same name; making the module callable keeps the notebook API the same
+    either way.
+    """
+
+    def __call__(self, *args, **kwargs) -> list[Revision]:
+        return mine(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

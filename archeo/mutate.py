@@ -1,0 +1,584 @@
+"""How sharp is the differential tester? Mutants of each revision, each difftested against it.
+
+    >>> from archeo.mutate import MutateSettings, mutate_revision, to_json
+    >>> result = mutate_revision(rev, model, cache_dir="~/.cache/archeo")
+    >>> result.counts, result.kill_score, result.round_trip.identical
+
+For one revision (archeo/mutants.py makes the mutants):
+
+1. **Round trip.** The revision's preprocessed translation unit is printed back from its AST
+   with no change, built like any revision (same flags, same harness, same sandbox) and run on
+   the usual seeds next to the original program: the traces must be byte for byte the same.
+   A revision whose round trip differs is reported and not mutated (its mutants would differ
+   from the original for the wrong reason).
+2. **Mutants.** At most `max_mutants`, chosen deterministically (seeded) and spread over the
+   revision's own functions and the operators. Each is built (a compile error makes it
+   *stillborn*: not counted in the score) and run against the original on the *usual* seeds
+   (`archeo difftest`'s defaults): first on a prefix of the first few sequences (cheap, and a
+   difference in a prefix is a difference in the whole sequence), then on every usual sequence
+   in full, stopping at the first difference. The strongest level on that sequence classifies
+   it: *killed* (api / structural / observable / invariant), *crashed*, or *hung* (the CPU
+   budget of archeo/execute.py catches an endless loop in well under a second). A killed
+   mutant gets a minimal witness (archeo/difftest.py's shrinker).
+3. **Survivors** of the usual seeds are run again on `deep_factor` times as many fresh seeds,
+   longer and with larger trees. A difference found there leaves the mutant *survived* (the
+   usual seeds missed a real change: the tester was not sharp enough); none leaves it
+   *survived* and *equivalent* (no difference found anywhere: presumed equivalent, listed with
+   its place and change for a person to judge).
+
+Kill score = (killed + crashed + hung) / (made - stillborn - equivalent).
+
+Mutants run in parallel up to `jobs`, each in the same confined executor as every other
+program (archeo/execute.py); a crash or a hang is a result, never the end of the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+from . import ops as opslib
+from .compare import LEVELS, Outcome, compare, rank
+from .difftest import Settings, Witness, find_witness
+from .errors import ArcheoError
+from .mutants import OPERATORS, Mutant, Unit, enumerate_mutants, load_unit, select_mutants
+from .records import Model, Program, Revision
+
+Progress = Callable[[str, int, int], None]
+KILL_LEVELS = ("api", "structural", "observable", "invariant")
+STATUSES = ("killed", "crashed", "hung", "survived", "stillborn")
+
+
+@dataclass(frozen=True)
+class MutateSettings:
+    """Everything that decides which mutants are made and how they are tested."""
+
+    max_mutants: int | None = 200
+    seed: int = 0  # chooses the mutants
+    usual: Settings = Settings()  # the usual seeds: what `archeo difftest` runs
+    quick_seeds: int = 4  # first try: a prefix of this many of the usual sequences...
+    quick_ops: int = 2_000  # ...this long
+    deep_factor: int = 3  # survivors: this many times the usual number of fresh seeds...
+    deep_ops: int = 20_000  # ...this long, half of them with the large profile
+    timeout: float = 10.0  # wall clock per run (the CPU budget usually ends a hang far sooner)
+    witness: bool = True  # shrink a witness for every killed mutant
+
+    def __post_init__(self):
+        if self.max_mutants is not None and self.max_mutants < 1:
+            raise ArcheoError(f"--max-mutants {self.max_mutants} is out of range: use 1 or more")
+        if self.timeout <= 0:
+            raise ArcheoError(f"--timeout {self.timeout} is out of range: use a positive number of seconds")
+
+    def deep(self) -> Settings:
+        return Settings(
+            seeds=max(1, self.usual.seeds * self.deep_factor),
+            ops=self.deep_ops,
+            first_seed=self.usual.first_seed + self.usual.seeds,
+            profiles=("large", "small"),
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "max_mutants": self.max_mutants,
+            "seed": self.seed,
+            "usual": self.usual.as_dict(),
+            "quick": {"seeds": self.quick_seeds, "ops": self.quick_ops},
+            "deep": self.deep().as_dict(),
+            "timeout": self.timeout,
+        }
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """The unmutated unit printed back as C, built and run next to the original."""
+
+    commit: str
+    built: bool
+    identical: bool  # byte-identical traces on every usual seed
+    level: str = "same"  # strongest difference when not identical
+    detail: str = ""
+    error: str = ""  # a build error of the round trip (or of the original)
+    seeds: int = 0
+
+
+@dataclass(frozen=True)
+class MutantResult:
+    mutant: Mutant
+    status: str  # killed | crashed | hung | survived | stillborn
+    level: str = ""  # the strongest level on the sequence that showed the difference
+    phase: str = ""  # quick | usual: where the usual seeds killed it; deep: where the survivor differed
+    seed: int | None = None
+    detail: str = ""
+    kind: str = ""  # crash or hang kind (SIGSEGV, cpu-limit, ...)
+    witness: Witness | None = None
+    equivalent: bool = False  # survived even the deep check
+    deep_level: str = ""  # survived the usual seeds, but the deep check found this
+    error: str = ""  # the compiler's first error, for a stillborn mutant
+    seconds: float = 0.0
+
+    @property
+    def killed(self) -> bool:
+        return self.status in ("killed", "crashed", "hung")
+
+
+@dataclass
+class MutationResult:
+    commit: str
+    date: str
+    subject: str
+    path: str
+    round_trip: RoundTrip
+    sites: int = 0  # every mutant the operators could make
+    functions: tuple[str, ...] = ()
+    mutants: list[MutantResult] = field(default_factory=list)
+    seconds: float = 0.0
+    error: str = ""  # why no mutant was tested
+
+    @property
+    def counts(self) -> dict:
+        c = {"made": len(self.mutants), "stillborn": 0, "killed": 0}
+        c.update({level: 0 for level in KILL_LEVELS})
+        c.update(crashed=0, hung=0, survived=0, equivalent=0)
+        for m in self.mutants:
+            if m.status == "killed":
+                c["killed"] += 1
+                c[m.level] += 1
+            elif m.status in c:
+                c[m.status] += 1
+            if m.equivalent:
+                c["equivalent"] += 1
+        return c
+
+    @property
+    def kill_score(self) -> float | None:
+        c = self.counts
+        scored = c["made"] - c["stillborn"] - c["equivalent"]
+        return (c["killed"] + c["crashed"] + c["hung"]) / scored if scored else None
+
+    @property
+    def survivors(self) -> list[MutantResult]:
+        return [m for m in self.mutants if m.status == "survived"]
+
+
+# ---------------------------------------------------------------- test material
+@dataclass
+class _Batch:
+    seed: int
+    ops: list[opslib.Op]
+    text: str
+    codes: list[str]
+
+
+def _batches(pairs: Sequence[tuple[int, list[opslib.Op]]]) -> list[_Batch]:
+    return [_Batch(seed, ops, opslib.encode(ops), [op.code for op in ops]) for seed, ops in pairs]
+
+
+class Material:
+    """The operation sequences of every phase, generated once and shared by every revision."""
+
+    def __init__(self, settings: MutateSettings):
+        self.settings = settings
+        usual = settings.usual.sequences()
+        self.usual = _batches(usual)
+        self.quick = _batches([(seed, ops[: settings.quick_ops]) for seed, ops in usual[: settings.quick_seeds]])
+        self._deep: list[_Batch] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def deep(self) -> list[_Batch]:
+        with self._lock:
+            if self._deep is None:  # only when some mutant survives
+                self._deep = _batches(self.settings.deep().sequences())
+            return self._deep
+
+
+def _hash(outcome: Outcome) -> str:
+    h = hashlib.sha256(f"{outcome.status}\0{outcome.kind}\0".encode())
+    h.update("\n".join(outcome.lines).encode())
+    return h.hexdigest()
+
+
+class _Original:
+    """The original program's outcomes on every batch, computed once."""
+
+    def __init__(self, runner):
+        self.runner = runner
+        self._outcomes: dict[int, tuple[Outcome, str]] = {}
+
+    def outcome(self, batch: _Batch) -> tuple[Outcome, str]:
+        key = id(batch)
+        if key not in self._outcomes:
+            out = self.runner(batch.text)
+            self._outcomes[key] = (out, _hash(out))
+        return self._outcomes[key]
+
+
+def _first_difference(original: _Original, runner, batches: Sequence[_Batch]):
+    """(verdict, batch) of the first batch on which the runner differs from the original."""
+    for batch in batches:
+        ref, ref_hash = original.outcome(batch)
+        out = runner(batch.text)
+        if _hash(out) == ref_hash:
+            continue
+        verdict = compare(batch.codes, ref, out)
+        if verdict.level != "same":
+            return verdict, batch, out
+    return None
+
+
+# ---------------------------------------------------------------- one revision
+def mutate_revision(
+    rev: Revision,
+    model: Model,
+    cache_dir: str | os.PathLike,
+    settings: MutateSettings = MutateSettings(),
+    jobs: int = 2,
+    executor=None,
+    builder=None,
+    material: Material | None = None,
+    progress: Progress | None = None,
+    unit: Unit | None = None,
+    mutants: Sequence[Mutant] | None = None,
+) -> MutationResult:
+    """Round trip, then every chosen mutant of `rev` (see the module docstring).
+
+    `mutants` replaces the seeded choice (tests use it to run particular mutants).
+    """
+    from .build import Builder
+    from .execute import Executor, Limits
+    from .pipeline import program_runner
+
+    start = time.perf_counter()
+    tick = progress or (lambda stage, done, total: None)
+    builder = builder or Builder(cache_dir)
+    own_executor = executor is None
+    executor = executor or Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))))
+    material = material or Material(settings)
+    result = MutationResult(rev.commit, rev.date, rev.subject, rev.path, RoundTrip(rev.commit, False, False))
+    try:
+        if not model.ok:
+            result.error = f"the revision does not parse: {model.error.message}"
+            return result
+        original_program = builder.build(rev, model)
+        if not original_program.ok:
+            result.error = f"the original does not build: {original_program.error}"
+            result.round_trip = RoundTrip(rev.commit, False, False, error=result.error)
+            return result
+        original = _Original(program_runner(original_program, settings.timeout, executor))
+        unit = unit or load_unit(rev)
+        result.functions = tuple(unit.functions)
+
+        result.round_trip = _round_trip(unit, model, builder, executor, original, material, settings)
+        if not result.round_trip.identical:
+            result.error = "the round trip does not behave like the original: mutants not tested"
+            return result
+
+        if mutants is None:
+            every = enumerate_mutants(unit)
+            result.sites = len(every)
+            chosen = select_mutants(every, settings.max_mutants, settings.seed, rev.commit)
+        else:
+            chosen = list(mutants)
+            result.sites = len(chosen)
+        for batch in material.usual:  # the original's side, before the workers share it
+            original.outcome(batch)
+        for batch in material.quick:
+            original.outcome(batch)
+
+        def one(m: Mutant) -> MutantResult:
+            return _test_mutant(m, unit, model, builder, executor, original, material, settings)
+
+        done = 0
+        tick(f"mutate {rev.short}", 0, len(chosen))
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for r in pool.map(one, chosen):
+                result.mutants.append(r)
+                done += 1
+                tick(f"mutate {rev.short}", done, len(chosen))
+        return result
+    finally:
+        result.seconds = time.perf_counter() - start
+        if own_executor:
+            executor.close()
+
+
+def _round_trip(unit: Unit, model: Model, builder, executor, original: _Original, material: Material, settings) -> RoundTrip:
+    from .pipeline import program_runner
+
+    program = builder.build(unit.revision(), model)
+    if not program.ok:
+        return RoundTrip(unit.rev.commit, False, False, level="crash", error=program.error or "build failed")
+    runner = program_runner(program, settings.timeout, executor)
+    worst, detail = "same", ""
+    identical = True
+    for batch in material.usual:
+        ref, ref_hash = original.outcome(batch)
+        out = runner(batch.text)
+        if _hash(out) != ref_hash:
+            identical = False
+            verdict = compare(batch.codes, ref, out)
+            if rank(verdict.level) >= rank(worst):
+                worst, detail = verdict.level, f"seed {batch.seed}: {verdict.detail}"
+    return RoundTrip(unit.rev.commit, True, identical, worst if not identical else "same", detail, seeds=len(material.usual))
+
+
+def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, original: _Original, material: Material, settings) -> MutantResult:
+    from .pipeline import program_runner
+
+    start = time.perf_counter()
+    done = lambda **kw: MutantResult(m, seconds=time.perf_counter() - start, **kw)  # noqa: E731
+    try:
+        program: Program = builder.build(unit.revision(m), model)
+    except ArcheoError as exc:
+        return done(status="stillborn", error=str(exc))
+    if not program.ok:
+        return done(status="stillborn", error=program.error or "build failed")
+    runner = program_runner(program, settings.timeout, executor)
+    for phase, batches in (("quick", material.quick), ("usual", material.usual)):
+        found = _first_difference(original, runner, batches)
+        if found is None:
+            continue
+        verdict, batch, out = found
+        level = verdict.level
+        status = {"crash": "crashed", "hang": "hung"}.get(level, "killed")
+        witness = None
+        if settings.witness:
+            witness = find_witness(batch.ops, batch.seed, "original", m.ident, original.runner, runner, level)
+        kind = out.kind if out.status != "ok" else ""
+        return done(status=status, level=level, phase=phase, seed=batch.seed, detail=verdict.detail, kind=kind, witness=witness)
+    found = _first_difference(original, runner, material.deep)
+    if found is None:
+        return done(status="survived", equivalent=True)
+    verdict, batch, _out = found
+    return done(status="survived", phase="deep", seed=batch.seed, deep_level=verdict.level, detail=verdict.detail)
+
+
+# ---------------------------------------------------------------- many revisions
+def mutate_history(
+    revisions: Sequence[Revision],
+    models: dict[str, Model],
+    cache_dir: str | os.PathLike,
+    settings: MutateSettings = MutateSettings(),
+    jobs: int = 2,
+    progress: Progress | None = None,
+) -> list[MutationResult]:
+    """`mutate_revision` for every present revision, sharing sequences, builder and executor."""
+    from .build import Builder
+    from .execute import Executor, Limits
+
+    builder = Builder(cache_dir)
+    material = Material(settings)
+    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8)))) as executor:
+        return [
+            mutate_revision(rev, models[rev.commit], cache_dir, settings, jobs, executor, builder, material, progress)
+            for rev in revisions
+            if rev.present
+        ]
+
+
+def round_trips(
+    revisions: Sequence[Revision],
+    models: dict[str, Model],
+    cache_dir: str | os.PathLike,
+    settings: MutateSettings = MutateSettings(),
+    jobs: int = 2,
+    progress: Progress | None = None,
+) -> list[RoundTrip]:
+    """Only the round trip of every present revision (in parallel up to `jobs`)."""
+    from .build import Builder
+    from .execute import Executor, Limits
+    from .pipeline import program_runner
+
+    builder = Builder(cache_dir)
+    material = Material(settings)
+    present = [r for r in revisions if r.present]
+    tick = progress or (lambda stage, done, total: None)
+
+    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8)))) as executor:
+
+        def one(rev: Revision) -> RoundTrip:
+            model = models[rev.commit]
+            if not model.ok:
+                return RoundTrip(rev.commit, False, False, error=f"does not parse: {model.error.message}")
+            program = builder.build(rev, model)
+            if not program.ok:
+                return RoundTrip(rev.commit, False, False, error=f"the original does not build: {program.error}")
+            try:
+                unit = load_unit(rev)
+            except ArcheoError as exc:
+                return RoundTrip(rev.commit, False, False, error=str(exc))
+            original = _Original(program_runner(program, settings.timeout, executor))
+            return _round_trip(unit, model, builder, executor, original, material, settings)
+
+        out = []
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for i, rt in enumerate(pool.map(one, present), 1):
+                out.append(rt)
+                tick("round trip", i, len(present))
+        return out
+
+
+# ---------------------------------------------------------------- output
+def _score_text(score: float | None) -> str:
+    return "-" if score is None else f"{100 * score:.1f}%"
+
+
+def mutant_json(r: MutantResult) -> dict:
+    m = r.mutant
+    out = {
+        "id": m.ident,
+        "function": m.function,
+        "line": m.line,
+        "operator": m.operator,
+        "description": m.description,
+        "before": m.before,
+        "after": m.after,
+        "status": r.status,
+    }
+    if r.killed:
+        out.update(level=r.level, phase=r.phase, seed=r.seed, detail=r.detail)
+        if r.kind:
+            out["kind"] = r.kind
+        if r.witness is not None:
+            out["witness"] = r.witness.as_dict()
+    elif r.status == "survived":
+        out.update(equivalent=r.equivalent, deep_level=r.deep_level or None, deep_seed=r.seed)
+    elif r.status == "stillborn":
+        out["error"] = r.error
+    out["seconds"] = round(r.seconds, 3)
+    return out
+
+
+def round_trip_json(rt: RoundTrip) -> dict:
+    return {
+        "commit": rt.commit,
+        "built": rt.built,
+        "identical": rt.identical,
+        "level": rt.level,
+        "detail": rt.detail,
+        "error": rt.error,
+        "seeds": rt.seeds,
+    }
+
+
+def result_json(result: MutationResult) -> dict:
+    score = result.kill_score
+    return {
+        "commit": result.commit,
+        "date": result.date,
+        "subject": result.subject,
+        "path": result.path,
+        "round_trip": round_trip_json(result.round_trip),
+        "functions": list(result.functions),
+        "sites": result.sites,
+        "counts": result.counts,
+        "kill_score": None if score is None else round(score, 4),
+        "seconds": round(result.seconds, 1),
+        "error": result.error,
+        "survivors": [mutant_json(r) for r in result.survivors],
+        "mutants": [mutant_json(r) for r in result.mutants],
+    }
+
+
+def totals(results: Sequence[MutationResult]) -> dict:
+    total: dict = {}
+    for r in results:
+        for k, v in r.counts.items():
+            total[k] = total.get(k, 0) + v
+    scored = total.get("made", 0) - total.get("stillborn", 0) - total.get("equivalent", 0)
+    killed = total.get("killed", 0) + total.get("crashed", 0) + total.get("hung", 0)
+    total["kill_score"] = round(killed / scored, 4) if scored else None
+    return total
+
+
+def to_json(results: Sequence[MutationResult], settings: MutateSettings = MutateSettings(), seconds: float | None = None) -> dict:
+    """The `archeo mutate --json` document."""
+    doc = {
+        "schema": "archeo-mutate/1",
+        "settings": settings.as_dict(),
+        "operators": list(OPERATORS),
+        "revisions": [result_json(r) for r in results],
+        "total": totals(results),
+    }
+    if seconds is not None:
+        doc["seconds"] = round(seconds, 1)
+    return doc
+
+
+def summary_rows(results: Sequence[MutationResult]) -> list[tuple]:
+    rows = []
+    for r in results:
+        c = r.counts
+        rt = "identical" if r.round_trip.identical else (r.round_trip.error or r.round_trip.level)
+        rows.append(
+            (
+                r.commit[:12],
+                r.date[:10],
+                rt,
+                c["made"],
+                c["stillborn"],
+                *(c[level] for level in KILL_LEVELS),
+                c["crashed"],
+                c["hung"],
+                c["survived"],
+                c["equivalent"],
+                _score_text(r.kill_score),
+            )
+        )
+    return rows
+
+
+SUMMARY_HEADERS = (
+    "commit", "date", "round trip", "made", "stillborn", *KILL_LEVELS, "crashed", "hung", "survived", "equivalent", "kill score",
+)
+
+
+def mutation_section_md(results: Sequence[MutationResult]) -> str:
+    """The report's mutation section: one Markdown table, then the survivors (place and change, in words)."""
+    lines = [
+        "## Mutation",
+        "",
+        "Mutants of each revision's own functions, each difftested against that revision on the usual seeds. "
+        "Killed columns give the strongest level that differed; *survived* mutants passed the usual seeds, and "
+        "*equivalent* ones (a subset) also passed a deeper check with more seeds and larger trees. "
+        "Kill score = (killed + crashed + hung) / (made - stillborn - equivalent).",
+        "",
+        "| " + " | ".join(SUMMARY_HEADERS) + " |",
+        "|" + "|".join("---" if i < 3 else "--:" for i in range(len(SUMMARY_HEADERS))) + "|",
+    ]
+    for row in summary_rows(results):
+        lines.append("| " + " | ".join(f"`{c}`" if i == 0 else str(c) for i, c in enumerate(row)) + " |")
+    t = totals(results)
+    if len(results) > 1:
+        cells = ["**total**", "", ""] + [str(t.get(k, 0)) for k in ("made", "stillborn", *KILL_LEVELS, "crashed", "hung", "survived", "equivalent")]
+        cells.append(_score_text(t["kill_score"]))
+        lines.append("| " + " | ".join(cells) + " |")
+    survivors = [(r, m) for r in results for m in r.survivors]
+    if survivors:
+        lines += ["", "Survivors:", ""]
+        for r, m in survivors:
+            verdict = "no difference found (presumed equivalent)" if m.equivalent else f"the deep check found a {m.deep_level} difference"
+            mu = m.mutant
+            lines.append(f"- `{r.commit[:12]}` {mu.function}, line {mu.line}: {mu.operator} — {mu.description}; {verdict}")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "KILL_LEVELS",
+    "LEVELS",
+    "MutateSettings",
+    "MutantResult",
+    "MutationResult",
+    "Material",
+    "RoundTrip",
+    "mutate_history",
+    "mutate_revision",
+    "mutation_section_md",
+    "round_trips",
+    "to_json",
+]

@@ -237,7 +237,8 @@ def _mentions_colour(node) -> bool:
 
 
 def _const(node, *values: str) -> bool:
-    return isinstance(node, c_ast.Constant) and node.value in values
+    """An integer constant with one of these values, whatever its suffix (`1`, `1UL`)."""
+    return isinstance(node, c_ast.Constant) and node.value.rstrip("uUlL") in values
 
 
 def _bit_test(node) -> bool:
@@ -246,7 +247,8 @@ def _bit_test(node) -> bool:
 
 
 def _one_zero(node: c_ast.Constant) -> c_ast.Constant:
-    return c_ast.Constant(node.type, "1" if node.value == "0" else "0", node.coord)
+    digits = node.value.rstrip("uUlL")
+    return c_ast.Constant(node.type, ("1" if digits == "0" else "0") + node.value[len(digits):], node.coord)
 
 
 def _not(node: c_ast.Node) -> c_ast.Node:

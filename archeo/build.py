@@ -213,6 +213,8 @@ class Builder:
             return replace(cached, cached=True)
         with tempfile.TemporaryDirectory(prefix="archeo-build-") as tmp:
             info = self._compile(Path(tmp), rev, layout, config)
+            if info.pop("transient", False):
+                return fail(info["error"])  # not cached: the next run compiles it again
             info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=list(api.notes), api_ops="".join(api.ops))
             _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
         return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
@@ -254,10 +256,14 @@ class Builder:
                 proc = subprocess.run(argv, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
             except subprocess.TimeoutExpired:
                 raise ArcheoError(f"{cc} took more than {COMPILE_TIMEOUT}s on {rev.short}") from None
+            if proc.returncode < 0:  # killed (Ctrl-C, OOM): says nothing about the revision
+                return {"ok": False, "error": f"the compiler was killed by signal {-proc.returncode}", "transient": True}
             if proc.returncode != 0:
                 return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
         link = [cc, *flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", str(self._runtime_object())]
         proc = subprocess.run(link, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
+        if proc.returncode < 0:
+            return {"ok": False, "error": f"the linker was killed by signal {-proc.returncode}", "transient": True}
         if proc.returncode != 0:
             return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
         info = program_info(tmp / "program")

@@ -379,3 +379,31 @@ def test_xen_node_size_and_ops_follow_the_api_eras(xen_programs):
     # after 33dcdc8ae0b3 the colour accessors left the header: the harness reads the bit itself
     assert any("__rb_parent_color & 1" in n for n in by_short["33dcdc8ae0b3"].notes)
     assert any("rb_is_red()" in n for n in by_short["5c94f9163fe1"].notes)
+
+
+def test_a_killed_compiler_is_not_cached_as_a_failure(tmp_path, monkeypatch):
+    """Ctrl-C kills gcc mid-build; the next run must compile again, not replay the failure."""
+    import subprocess as sp
+
+    from archeo import build as buildmod
+    from archeo.cparse import parse_revision
+
+    history = H.planted_history(tmp_path / "h")
+    from archeo.mine import mine
+    from archeo.records import Target
+
+    rev = next(r for r in mine(Target("t", H.TARGET_PATHS, H.TARGET_HEADER_PATHS), repo=history.path) if r.present)
+    model = parse_revision(rev)
+    real_run = sp.run
+
+    def killed(argv, *a, **kw):
+        if "-c" in argv and any(str(x).endswith(".c") and "harness" not in str(x) for x in argv):
+            return sp.CompletedProcess(argv, -2, "", "")
+        return real_run(argv, *a, **kw)
+
+    monkeypatch.setattr(buildmod.subprocess, "run", killed)
+    first = buildmod.build_revision(rev, model, tmp_path / "cache")
+    assert not first.ok and "killed by signal 2" in first.error
+    monkeypatch.setattr(buildmod.subprocess, "run", real_run)
+    second = buildmod.build_revision(rev, model, tmp_path / "cache")
+    assert second.ok and not second.cached

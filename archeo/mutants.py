@@ -291,16 +291,19 @@ class _Names(c_ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def _locals(funcdef: c_ast.FuncDef) -> set[str]:
-    """Parameters and local variables of a function (any scope inside it)."""
-    found = set()
+def _params(funcdef: c_ast.FuncDef) -> set[str]:
     args = funcdef.decl.type.args
-    for param in (args.params if args is not None else ()):
-        if isinstance(param, c_ast.Decl) and param.name:
-            found.add(param.name)
-    for node, _slot, _anc in _walk(funcdef.body):
-        if isinstance(node, c_ast.Decl) and node.name:
-            found.add(node.name)
+    return {p.name for p in (args.params if args is not None else ()) if isinstance(p, c_ast.Decl) and p.name}
+
+
+def _visible(ancestors: tuple) -> set[str]:
+    """Local names in scope at a statement: those declared in the blocks (and `for`s) around it."""
+    found = set()
+    for a in ancestors:
+        items = a.block_items if isinstance(a, c_ast.Compound) else [a.init] if isinstance(a, c_ast.For) else None
+        for item in items or ():
+            decls = item.decls if isinstance(item, c_ast.DeclList) else [item]
+            found.update(d.name for d in decls if isinstance(d, c_ast.Decl) and d.name)
     return found
 
 
@@ -365,7 +368,7 @@ def _sites(funcdef: c_ast.FuncDef, names: _Names) -> Iterator[_Site]:
     gen = GnuCGenerator()
     show = lambda n: gen.visit(n)  # noqa: E731
     pointers = _node_pointers(funcdef)
-    declared = names.globals | _locals(funcdef)
+    params = _params(funcdef)
     nodes = list(_walk(funcdef.body))
     for node, slot, anc in nodes:
         line = _line(node, anc)
@@ -375,7 +378,7 @@ def _sites(funcdef: c_ast.FuncDef, names: _Names) -> Iterator[_Site]:
         if _is_statement_slot(slot) and not isinstance(node, _CONTAINERS):
             for part_slot, part in _own_parts(node):
                 swapped = copy.deepcopy(part)
-                n = _swap_lr(swapped, declared)
+                n = _swap_lr(swapped, names.globals | params | _visible(anc))
                 if n:
                     where = part_slot or slot
                     yield _Site(where, swapped, "swap-left-right",

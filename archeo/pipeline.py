@@ -41,6 +41,8 @@ class RunConfig:
     jobs: int = 2
     sanitize: bool = False
     timeout: float = 10.0
+    mutate: tuple[str, ...] = ()  # commit prefixes to mutate (archeo run --mutate)
+    max_mutants: int = 200
 
 
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
@@ -150,6 +152,35 @@ def difftest_all(
     return _with_releases(result, releases)
 
 
+def mutate_all(
+    revisions: list[Revision],
+    models: dict[str, Model],
+    programs: dict[str, Program],
+    cache_root: Path,
+    config: RunConfig,
+    cache: Cache,
+    progress: Progress,
+) -> list:
+    """Mutation analysis of the chosen revisions, each result cached on everything it depends on."""
+    from .commands.common import parse_revision_filter
+    from .mutate import MutateSettings, mutate_history
+
+    chosen = [r for r in parse_revision_filter(revisions, list(config.mutate)) if r.present]
+    settings = MutateSettings(max_mutants=config.max_mutants, usual=config.settings, timeout=config.timeout)
+    code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "ops.py", "execute.py")
+    results = []
+    for i, rev in enumerate(chosen):
+        program = programs.get(rev.commit)
+        key = digest("mutation", code, repr(settings), program.key if program and program.ok else rev.commit)
+        hit = cache.get("mutation", key)
+        if hit is None:
+            (hit,) = mutate_history([rev], models, cache_root, settings, config.jobs)
+            cache.put("mutation", key, hit)
+        results.append(hit)
+        progress("mutate", i + 1, len(chosen))
+    return results
+
+
 def _with_releases(result: DifftestResult, releases) -> DifftestResult:
     """Release tags depend on the repository, not on behaviour: looked up after the cache."""
     if releases is None:
@@ -198,6 +229,12 @@ def run_study(
     result = difftest_all(revisions, programs, config, cache, index.carrying, tick)
     timings["difftest"] = time.perf_counter() - start
 
+    mutation = None
+    if config.mutate:
+        start = time.perf_counter()
+        mutation = mutate_all(revisions, models, programs, cache_root, config, cache, tick)
+        timings["mutate"] = time.perf_counter() - start
+
     return Study(
         target=target,
         repo=str(repo) if repo else (target.urls[-1] if target.urls else ""),
@@ -210,4 +247,5 @@ def run_study(
         difftest=result,
         archeo_version=__version__,
         timings=timings,
+        mutation=mutation,
     )

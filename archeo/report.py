@@ -28,6 +28,7 @@ from typing import TextIO
 
 from .compare import LEVELS, rank
 from .errors import ArcheoError
+from .report_mutation import mutation_findings, mutation_md
 from .study import Study
 from .treeart import draw_text, last_dump, side_by_side
 
@@ -68,6 +69,9 @@ def build_findings(study: Study) -> dict:
         "history": _history(study, revisions),
         "notes": list(result.notes) if result else [],
     }
+    mutation = mutation_findings(study.mutation)
+    if mutation is not None:
+        findings["mutation"] = mutation
     findings["summary"] = _summary(study, findings)
     return findings
 
@@ -743,6 +747,8 @@ def render_index_md(f: dict, figures: dict[str, str]) -> str:
         ]
     out += ["", "## 6. Structural changes", ""]
     out += _structural_md(f)
+    if f.get("mutation"):
+        out += [""] + mutation_md(f["mutation"], 7)
     if f["notes"]:
         out += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in f["notes"]]
     return "\n".join(out).rstrip() + "\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from . import figures as figs
+from .report_mutation import mutation_html
 from .report import (
     MARKER,
     class_rows,
@@ -528,6 +529,7 @@ def render_html(findings: dict, figures: dict[str, str]) -> str:
         + _history(f, by_commit)
         + _classes(f, figures, by_commit)
         + _structural(f, by_commit)
+        + (mutation_html(f["mutation"], 7) if f.get("mutation") else "")
         + '<section id="details"><h2>Revision details</h2><p class="small muted">One section per revision; '
         + "the same pages are in <code>revisions/*.md</code>.</p>"
         + details

@@ -25,3 +25,4 @@ class Study:
     difftest: DifftestResult | None
     archeo_version: str
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (not in findings.json)
+    mutation: list | None = None  # archeo.mutate.MutationResult per mutated revision (archeo run --mutate)

@@ -15,6 +15,9 @@ def add_arguments(parser) -> None:
     add_source_arguments(parser)
     add_run_arguments(parser)
     parser.add_argument("--out", help="report directory (default: reports/<target>)")
+    parser.add_argument("--mutate", action="append", metavar="COMMITS",
+                        help="also measure the tester's power by mutation on these revisions (commit prefixes, comma-separated)")
+    parser.add_argument("--max-mutants", type=int, default=200, help="mutants per mutated revision (default: %(default)s)")
 
 
 def run(args) -> int:
@@ -23,7 +26,15 @@ def run(args) -> int:
     from ..report import print_summary, write_report
     from ..witness import write_witness
 
+    from dataclasses import replace
+
     config = config_from(args)
+    if args.mutate:
+        if args.max_mutants < 1:
+            from ..errors import ArcheoError
+
+            raise ArcheoError(f"--max-mutants {args.max_mutants} is out of range: use 1 or more")
+        config = replace(config, mutate=tuple(args.mutate), max_mutants=args.max_mutants)
     target = resolve_target(args)
     out_dir = Path(args.out) if args.out else Path("reports") / target.name
     start = time.perf_counter()

@@ -1,0 +1,98 @@
+"""The report's mutation section: how sharp the differential tester is on each mutated revision.
+
+Built from `archeo.mutate.MutationResult`s into plain, facts-only data for findings.json (counts,
+scores, and survivors by function, line, operator and a description in words — never the mutated
+code, which is the studied code), then rendered to Markdown and HTML from that data alone.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+KILLED = ("api", "structural", "observable", "invariant")
+COLUMNS = ("made", "stillborn", *KILLED, "crashed", "hung", "survived", "equivalent")
+
+
+def mutation_findings(results: list | None) -> dict | None:
+    if not results:
+        return None
+    from .mutate import totals
+
+    revisions = []
+    for r in results:
+        rt = r.round_trip
+        revisions.append(
+            {
+                "commit": r.commit,
+                "date": r.date,
+                "subject": r.subject,
+                "round_trip": "identical" if rt.identical else (rt.error or rt.level or "differs"),
+                "counts": {k: r.counts.get(k, 0) for k in COLUMNS},
+                "kill_score": None if r.kill_score is None else round(r.kill_score, 4),
+                "survivors": [
+                    {
+                        "function": m.mutant.function,
+                        "line": m.mutant.line,
+                        "operator": m.mutant.operator,
+                        "description": m.mutant.description,
+                        "equivalent": m.equivalent,
+                        "deep_level": m.deep_level or None,
+                    }
+                    for m in r.survivors
+                ],
+            }
+        )
+    total = totals(results)
+    return {"revisions": revisions, "total": {**{k: total.get(k, 0) for k in COLUMNS}, "kill_score": total.get("kill_score")}}
+
+
+def _score(score) -> str:
+    return "—" if score is None else f"{100 * score:.1f}%"
+
+
+INTRO = (
+    "Mutants of each revision's own functions (made on the pycparser AST, printed back as C, built and run in the "
+    "same sandbox), each difftested against its own revision on the usual seeds. Killed columns give the strongest "
+    "level that differed; survivors passed the usual seeds, and *equivalent* ones also passed a deeper check with "
+    "3x the seeds on larger trees. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent)."
+)
+
+
+def mutation_md(m: dict, number: int) -> list[str]:
+    out = [f"## {number}. Mutation analysis", "", INTRO, ""]
+    out += ["| commit | date | round trip | " + " | ".join(COLUMNS) + " | kill score |", "|---|---|---|" + "--:|" * (len(COLUMNS) + 1)]
+    for r in m["revisions"]:
+        cells = [str(r["counts"][k]) for k in COLUMNS]
+        out.append(f"| `{r['commit'][:12]}` | {r['date'][:10]} | {r['round_trip']} | " + " | ".join(cells) + f" | {_score(r['kill_score'])} |")
+    t = m["total"]
+    out.append("| **total** | | | " + " | ".join(str(t[k]) for k in COLUMNS) + f" | **{_score(t['kill_score'])}** |")
+    survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
+    if survivors:
+        out += ["", "Survivors, for a person to judge:", ""]
+        for r, s in survivors:
+            verdict = "no difference found (presumed equivalent)" if s["equivalent"] else f"the deeper check found a {s['deep_level']} difference"
+            out.append(f"- `{r['commit'][:12]}` {s['function']}, line {s['line']}: {s['operator']} — {s['description']}; {verdict}")
+    return out
+
+
+def mutation_html(m: dict, number: int) -> str:
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("commit", "date", "round trip", *COLUMNS, "kill score"))
+    rows = []
+    for r in m["revisions"]:
+        cells = [f"<code>{escape(r['commit'][:12])}</code>", escape(r["date"][:10]), escape(r["round_trip"])]
+        cells += [str(r["counts"][k]) for k in COLUMNS] + [_score(r["kill_score"])]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    t = m["total"]
+    rows.append("<tr><td><strong>total</strong></td><td></td><td></td>" + "".join(f"<td>{t[k]}</td>" for k in COLUMNS) + f"<td><strong>{_score(t['kill_score'])}</strong></td></tr>")
+    survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
+    items = "".join(
+        f"<li><code>{escape(r['commit'][:12])}</code> {escape(s['function'])}, line {s['line']}: {escape(s['operator'])} — "
+        f"{escape(s['description'])}; {'presumed equivalent' if s['equivalent'] else escape('deeper check: ' + str(s['deep_level']))}</li>"
+        for r, s in survivors
+    )
+    return (
+        f'<section id="mutation"><h2>{number}. Mutation analysis</h2><p>{escape(INTRO)}</p>'
+        f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        + (f"<p>Survivors, for a person to judge:</p><ul>{items}</ul>" if items else "")
+        + "</section>"
+    )

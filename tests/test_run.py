@@ -1,0 +1,56 @@
+"""`archeo run` end to end on a fixture history: the report, its cache, and its mutation section."""
+
+import json
+
+import pytest
+
+from archeo.cli import main
+from histories import planted_history, write_target
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    history = planted_history(root)
+    return history, write_target(root, "planted"), root
+
+
+def run(planted, out, *extra):
+    history, target, root = planted
+    return main([
+        "run", "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache"),
+        "--out", str(out), "--seeds", "3", "--ops", "600", "--quiet", *extra,
+    ])
+
+
+def test_run_writes_the_report_and_is_reproducible(planted, tmp_path):
+    history, *_ = planted
+    assert run(planted, tmp_path / "a") == 0
+    assert run(planted, tmp_path / "b") == 0
+    a = (tmp_path / "a" / "findings.json").read_bytes()
+    assert a == (tmp_path / "b" / "findings.json").read_bytes()
+    doc = json.loads(a)
+    assert [r["commit"] for r in doc["revisions"]] == list(history.commits)
+    assert {c["introduced_by"] for c in doc["changes"]} >= {history.commits[p.index] for p in history.plants if p.role == "plant" and p.trace != "same"}
+    assert sorted(p.name for p in (tmp_path / "a" / "witnesses").iterdir())
+    assert "mutation" not in doc
+
+
+def test_run_with_mutation_adds_the_section(planted, tmp_path):
+    history, *_ = planted
+    base = history.commits[0][:12]
+    assert run(planted, tmp_path / "m", "--mutate", base, "--max-mutants", "6") == 0
+    doc = json.loads((tmp_path / "m" / "findings.json").read_text())
+    (rev,) = doc["mutation"]["revisions"]
+    assert rev["commit"].startswith(base) and rev["round_trip"] == "identical"
+    assert rev["counts"]["made"] == 6
+    assert doc["mutation"]["total"]["kill_score"] is not None
+    md = (tmp_path / "m" / "index.md").read_text()
+    html = (tmp_path / "m" / "index.html").read_text()
+    assert "## 7. Mutation analysis" in md and 'id="mutation"' in html
+    assert "before" not in json.dumps(doc["mutation"])  # no mutated code in the report
+
+
+def test_run_rejects_bad_numbers(planted, tmp_path, capsys):
+    assert run(planted, tmp_path / "x", "--mutate", "0000", "--max-mutants", "0") == 2
+    assert "--max-mutants 0 is out of range" in capsys.readouterr().err

@@ -34,6 +34,7 @@ class Cache:
     def __init__(self, root: str | os.PathLike | None):
         self.root = Path(root) if root else None
         self.rebuilt: list[str] = []  # entries found corrupt this run, for the user's information
+        self.notes: list[str] = []  # problems that cost speed, not results (an unwritable cache)
 
     def _path(self, kind: str, key: str) -> Path:
         return self.root / kind / key[:2] / f"{key}.pkl"
@@ -60,13 +61,25 @@ class Cache:
         if self.root is None:
             return
         path = self._path(kind, key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        except OSError as exc:
+            self._unwritable(exc)
+            return
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload)
             os.replace(tmp, path)
+        except OSError as exc:  # a full disk: the run goes on uncached
+            Path(tmp).unlink(missing_ok=True)
+            self._unwritable(exc)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _unwritable(self, exc: OSError) -> None:
+        note = f"cache {self.root} is not writable ({exc.strerror or exc}); results were not cached"
+        if note not in self.notes:
+            self.notes.append(note)

@@ -16,7 +16,9 @@ import os
 import sys
 import types
 import re
+import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,19 +97,26 @@ def _clone_cached(url: str, target: Target, cache_dir) -> git.Repo:
     dest = Path(cache_dir or default_cache_dir()) / "repos" / f"{slug}.git"
     if not (dest / "HEAD").exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(dest.name + ".partial")
-        if partial.exists():
-            subprocess.run(["rm", "-rf", str(partial)], check=False)
-        proc = subprocess.run(
-            ["git", "clone", "--quiet", "--bare", "--filter=blob:none", url, str(partial)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-        )
-        if proc.returncode != 0:
-            reason = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
-            raise ArcheoError(f"cannot clone {url} ({reason}): pass --repo with the path of a local clone")
-        partial.rename(dest)
+        # A private directory per attempt: an interrupted clone leaves only its own debris, and
+        # two runs cloning at once do not trample each other; the first to finish wins.
+        partial = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
+        try:
+            proc = subprocess.run(
+                ["git", "clone", "--quiet", "--bare", "--filter=blob:none", url, str(partial)],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            )
+            if proc.returncode != 0:
+                reason = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
+                raise ArcheoError(f"cannot clone {url} ({reason}): pass --repo with the path of a local clone")
+            try:
+                partial.rename(dest)
+            except OSError:
+                if not (dest / "HEAD").exists():
+                    raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
     return git.Repo(dest)
 
 
@@ -121,6 +130,8 @@ def mine(
     """Every commit that added, changed, moved or removed the target or its header, oldest first."""
     if isinstance(target, str):
         target = load_target(target)
+    if not rev or rev.startswith("-"):
+        raise ArcheoError(f"--rev {rev!r} is not a revision: give a commit, branch or tag")
     repository = repo if isinstance(repo, git.Repo) else open_repo(repo, target, cache_dir)
     file_paths = set(target.paths)
     header_paths = set(target.header_paths)
@@ -190,7 +201,7 @@ def mine(
 def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[str, str, str, str], list[_Pair]]]:
     """`git log` oldest first with raw pairs and line counts, renames detected."""
     try:
-        out = repository.git.log(
+        out = repository.git(c="core.quotePath=false").log(
             rev,
             "--reverse",
             "--topo-order",
@@ -203,8 +214,9 @@ def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[s
             *paths,
         )
     except git.GitCommandError as exc:
-        reason = (str(exc.stderr).strip().splitlines() or ["git log failed"])[-1]
-        raise ArcheoError(f"git log failed in {repository.git_dir} ({reason.strip(chr(39))}): check --repo and the revision") from None
+        lines = [l.strip() for l in str(exc.stderr).splitlines() if l.strip()]
+        reason = (lines or ["git log failed"])[-1].removeprefix("stderr:").strip().strip("'").removeprefix("fatal:").strip()
+        raise ArcheoError(f"git log failed in {repository.git_dir} ({reason}): check --repo and --rev") from None
     commits = []
     for record in out.split(_RECORD)[1:]:
         head, _, body = record.partition("\n")
@@ -251,11 +263,17 @@ def _cat_file_batch(repository: git.Repo, names: list[str]) -> dict[str, str | N
     if not names:
         return {}
     proc = repository.git.cat_file("--batch", as_process=True, istream=subprocess.PIPE)
-    out, _ = proc.proc.communicate(("\n".join(names) + "\n").encode())
+    out, err = proc.proc.communicate(("\n".join(names) + "\n").encode())
     result: dict[str, str | None] = {}
     pos = 0
     for name in names:
-        end = out.index(b"\n", pos)
+        end = out.find(b"\n", pos)
+        if end < 0:  # git stopped answering: typically a partial clone that cannot fetch a blob
+            reason = ((err or b"").decode(errors="replace").strip().splitlines() or ["git cat-file stopped"])[-1]
+            raise ArcheoError(
+                f"cannot read {name} from {repository.git_dir} ({reason}): a partial clone needs the network "
+                f"to fetch file contents; pass --repo with a full local clone"
+            )
         header = out[pos:end].decode(errors="replace")
         pos = end + 1
         if header.endswith(" missing") or header.endswith(" ambiguous"):

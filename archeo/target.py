@@ -7,6 +7,7 @@ command-line options (`--path`, `--header`) for a one-off study.
 
 from __future__ import annotations
 
+import posixpath
 import tomllib
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def load_target(name_or_path: str = DEFAULT_TARGET) -> Target:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ArcheoError(f"target file {path} does not exist: check the path") from None
+    except UnicodeDecodeError:
+        raise ArcheoError(f"target file {path} is not UTF-8 text: save it as UTF-8") from None
+    except OSError as exc:
+        raise ArcheoError(f"cannot read target file {path} ({exc.strerror}): give the path of a .toml file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ArcheoError(f"target file {path} is not valid TOML ({exc}): fix the file") from None
     return target_from_dict(data, source=str(path))
@@ -56,11 +61,18 @@ def target_from_dict(data: dict, source: str = "<dict>") -> Target:
             raise ArcheoError(f"target file {source}: '{key}' must be a {kind.__name__}")
         return value
 
+    def string_list(key: str, required: bool = False) -> tuple[str, ...]:
+        value = need(key, list) if required else data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+            raise ArcheoError(f"target file {source}: '{key}' must be a list of strings, e.g. {key} = [\"a/b.c\"]")
+        return tuple(value)
+
     name = need("name", str)
-    paths = tuple(need("paths", list))
-    if not paths or not all(isinstance(p, str) and p for p in paths):
+    paths = tuple(_clean_path(p) for p in string_list("paths", required=True))
+    if not paths:
         raise ArcheoError(f"target file {source}: 'paths' must list at least one file path")
-    headers = tuple(data.get("header_paths", ()))
+    headers = tuple(_clean_path(p) for p in string_list("header_paths"))
+    urls = string_list("urls")
     expectations = []
     for i, exp in enumerate(data.get("expectations", ())):
         try:
@@ -81,7 +93,7 @@ def target_from_dict(data: dict, source: str = "<dict>") -> Target:
         name=name,
         paths=paths,
         header_paths=headers,
-        urls=tuple(data.get("urls", ())),
+        urls=urls,
         reference=str(data.get("reference", "rbtree")),
         release_pattern=str(data.get("release_pattern", "")),
         description=str(data.get("description", "")),
@@ -90,13 +102,22 @@ def target_from_dict(data: dict, source: str = "<dict>") -> Target:
     )
 
 
+def _clean_path(path: str) -> str:
+    """A path as git spells it inside the repository: `./a//b.c` is `a/b.c`."""
+    clean = posixpath.normpath(path.strip())
+    if clean.startswith(("/", "../")) or clean in (".", ".."):
+        raise ArcheoError(f"path {path!r} is not inside the repository: give it relative to the repository's top")
+    return clean
+
+
 def target_from_paths(paths: list[str], headers: list[str] | None = None, name: str | None = None) -> Target:
     """A one-off target from `--path`/`--header` options."""
     if not paths:
         raise ArcheoError("--path needs at least one file path inside the repository")
+    paths = [_clean_path(p) for p in paths]
     return Target(
         name=name or Path(paths[-1]).stem,
         paths=tuple(paths),
-        header_paths=tuple(headers or ()),
+        header_paths=tuple(_clean_path(h) for h in headers or ()),
         source="command line",
     )

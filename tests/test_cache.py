@@ -31,3 +31,12 @@ def test_no_root_means_no_cache():
     cache = Cache(None)
     cache.put("k", "x", 1)
     assert cache.get("k", "x") is None
+
+
+def test_an_unwritable_cache_costs_speed_not_the_run(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cache = Cache(blocker)
+    cache.put("k", "x", 1)  # no exception
+    assert cache.get("k", "x") is None
+    assert len(cache.notes) == 1 and "not writable" in cache.notes[0]

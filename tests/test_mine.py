@@ -166,3 +166,26 @@ def test_xen_history():
     assert all(r.header_path == "xen/include/xen/rbtree.h" for r in upto[1:] if r.present)
     assert [r.date[:10] for r in upto] == sorted(r.date[:10] for r in upto)
     assert all(c.ok for c in check_expectations(load_target("xen-rbtree"), revs))
+
+
+def test_paths_are_normalised(history):
+    from archeo.target import target_from_paths
+
+    one_off = target_from_paths(["./xen/common/rbtree.c", "xen//lib/rbtree.c"], list(TARGET.header_paths))
+    assert one_off.paths == TARGET.paths
+    assert [r.status for r in mine(one_off, repo=history.path)] == [r.status for r in mine(TARGET, repo=history.path)]
+
+
+def test_a_revision_that_looks_like_an_option_is_refused(history, capsys):
+    err = error_of(["mine", "--repo", str(history.path), "--rev=--output=/tmp/archeo-x"], capsys)
+    assert "is not a revision" in err
+    assert "bad revision" in error_of(["mine", "--repo", str(history.path), "--rev", "nope"], capsys)
+
+
+def test_target_file_type_errors_are_one_line(tmp_path, capsys):
+    f = tmp_path / "t.toml"
+    f.write_text('name = "x"\npaths = ["a.c"]\nheader_paths = "a.h"\n')
+    assert "'header_paths' must be a list of strings" in error_of(["mine", "--target", str(f)], capsys)
+    d = tmp_path / "dir.toml"
+    d.mkdir()
+    assert "cannot read target file" in error_of(["mine", "--target", str(d)], capsys)

@@ -54,3 +54,22 @@ def test_run_with_mutation_adds_the_section(planted, tmp_path):
 def test_run_rejects_bad_numbers(planted, tmp_path, capsys):
     assert run(planted, tmp_path / "x", "--mutate", "0000", "--max-mutants", "0") == 2
     assert "--max-mutants 0 is out of range" in capsys.readouterr().err
+
+
+def test_replay_refuses_ambiguous_or_deleted_sides(planted, tmp_path, capsys):
+    history, target, root = planted
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"format": "archeo-witness/1", "a": "reference", "b": "", "level": "same", "ops": ["i 1", "d"]}))
+    argv = ["replay", str(path), "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache")]
+    assert main(argv) == 2
+    assert "give a longer commit id" in capsys.readouterr().err
+    assert main(argv + ["--timeout", "nan"]) == 2
+    assert "--timeout nan is out of range" in capsys.readouterr().err
+
+
+def test_replay_of_the_reference_against_a_revision(planted, tmp_path, capsys):
+    history, target, root = planted
+    path = tmp_path / "w.json"
+    path.write_text(json.dumps({"a": "reference", "b": history.commits[0][:12], "level": "same", "ops": ["i 1", "i 2", "i 3", "d"]}))
+    assert main(["replay", str(path), "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache")]) == 0
+    assert "T 2:b 1:r . . 3:r . ." in capsys.readouterr().out

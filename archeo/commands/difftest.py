@@ -34,7 +34,7 @@ def config_from(args):
 
     if args.jobs < 1:
         raise ArcheoError(f"--jobs {args.jobs} is out of range: use 1 or more")
-    if args.timeout <= 0:
+    if not (0 < args.timeout < float("inf")):  # also refuses nan
         raise ArcheoError(f"--timeout {args.timeout} is out of range: use a positive number of seconds")
     settings = Settings(seeds=args.seeds, ops=args.ops, first_seed=args.first_seed)
     return RunConfig(settings=settings, jobs=args.jobs, sanitize=args.sanitize, timeout=args.timeout)

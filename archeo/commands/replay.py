@@ -30,6 +30,8 @@ def run(args) -> int:
     from ..witness import read_witness
     from .common import parse_revision_filter, resolve_target
 
+    if not (0 < args.timeout < float("inf")):
+        raise ArcheoError(f"--timeout {args.timeout} is out of range: use a positive number of seconds")
     data = read_witness(args.witness)
     if data.get("target") and not args.path and args.target == "xen-rbtree":
         args.target = data["target"]
@@ -40,7 +42,15 @@ def run(args) -> int:
     if commits:
         target = resolve_target(args)
         cache_root = Path(args.cache) if args.cache else default_cache_dir()
-        revisions = parse_revision_filter(mine(target, repo=open_repo(args.repo, target, cache_root), rev=args.rev), commits)
+        history = mine(target, repo=open_repo(args.repo, target, cache_root), rev=args.rev)
+        for side in commits:
+            hits = [r for r in history if r.commit.startswith(side)]
+            if len(hits) != 1:
+                found = "no revision" if not hits else f"{len(hits)} revisions ({', '.join(r.short for r in hits[:4])})"
+                raise ArcheoError(f"witness side '{side}' names {found} of {target.name}: give a longer commit id")
+            if not hits[0].present:
+                raise ArcheoError(f"witness side '{side}' is {hits[0].short}, where the file is deleted: nothing to run")
+        revisions = parse_revision_filter(history, commits)
         cache = Cache(cache_root / "stages")
         models = parse_all(revisions, cache, 1, lambda *a: None)
         programs = build_all(revisions, models, cache_root, RunConfig(timeout=args.timeout), lambda *a: None)

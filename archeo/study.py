@@ -25,4 +25,5 @@ class Study:
     difftest: DifftestResult | None
     archeo_version: str
     timings: dict[str, float] = field(default_factory=dict)  # stage -> seconds (not in findings.json)
+    messages: list[str] = field(default_factory=list)  # for the terminal, not the report: cache trouble
     mutation: list | None = None  # archeo.mutate.MutationResult per mutated revision (archeo run --mutate)

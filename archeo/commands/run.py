@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -24,7 +25,6 @@ def run(args) -> int:
     from ..pipeline import run_study
     from ..progress import Progress
     from ..report import print_summary, write_report
-    from ..witness import write_witness
 
     from dataclasses import replace
 
@@ -42,12 +42,9 @@ def run(args) -> int:
         study = run_study(target, args.repo, config, cache_dir=args.cache, progress=progress, rev=args.rev)
         progress("report", 0, 1)
         write_report(study, out_dir)
-        if study.difftest is not None:
-            for i, change in enumerate(study.difftest.changes, 1):
-                if change.witness is not None:
-                    name = f"{i:02d}-{change.introduced_by[:12]}-{change.level}.json"
-                    write_witness(out_dir / "witnesses" / name, change.witness, target.name)
         progress("report", 1, 1)
+    for message in study.messages:
+        print(f"archeo: note: {message}", file=sys.stderr)
     if not args.quiet:
         print_summary(study, out_dir)
         print(f"done in {time.perf_counter() - start:.1f} s")

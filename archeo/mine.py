@@ -19,7 +19,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import git
@@ -30,7 +30,7 @@ from .target import load_target
 
 _RECORD = "\x00"
 _FIELD = "\x1f"
-_LOG_FORMAT = "%x00%H%x1f%aI%x1f%an%x1f%s"  # git writes the separators itself
+_LOG_FORMAT = "%x00%H%x1f%P%x1f%aI%x1f%an%x1f%s"  # git writes the separators itself
 _NULL_SHA = "0" * 40
 
 
@@ -157,7 +157,7 @@ def mine(
 
     revisions: list[Revision] = []
     for meta, file_pair, header_touched in wanted:
-        sha, date, author, subject = meta
+        sha, date, author, subject, parents = meta
         texts = {p: blobs.get(f"{sha}:{p}") for p in file_paths}
         live = [p for p in target.paths if texts[p] is not None]
         if file_pair is None and not live:
@@ -193,9 +193,20 @@ def mine(
                 header_text=header_text,
                 old_path=old_path,
                 touched=touched,
+                parents=parents,
             )
         )
-    return revisions
+    # Parents that were skipped above (header-only commits while the file was absent) are
+    # replaced by their own parents, so every parent named is a listed revision.
+    listed = {r.commit for r in revisions}
+    skipped = {meta[0]: meta[4] for meta, _, _ in wanted if meta[0] not in listed}
+
+    def resolve(parent: str, seen=()) -> tuple[str, ...]:
+        if parent in listed or parent not in skipped or parent in seen:
+            return (parent,) if parent in listed else ()
+        return tuple(p for q in skipped[parent] for p in resolve(q, (*seen, parent)))
+
+    return [replace(r, parents=tuple(dict.fromkeys(p for q in r.parents for p in resolve(q)))) for r in revisions]
 
 
 def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[str, str, str, str], list[_Pair]]]:
@@ -209,6 +220,7 @@ def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[s
             "--raw",
             "--numstat",
             "--no-abbrev",
+            "--parents",  # rewrite parents to the nearest commits that touch the paths
             "-M",
             "--",
             *paths,
@@ -220,7 +232,7 @@ def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[s
     commits = []
     for record in out.split(_RECORD)[1:]:
         head, _, body = record.partition("\n")
-        sha, date, author, subject = head.split(_FIELD, 3)
+        sha, parents, date, author, subject = head.split(_FIELD, 4)
         raws, stats = [], []
         for line in body.splitlines():
             if line.startswith(":"):
@@ -241,7 +253,7 @@ def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[s
             if status == "C":
                 old = None
             pairs.append(_Pair(status if status in "ADR" else "M", old, new, None if fields[3] == _NULL_SHA else fields[3], added, removed))
-        commits.append(((sha, date, author, subject), pairs))
+        commits.append(((sha, date, author, subject, tuple(parents.split())), pairs))
     return commits
 
 

@@ -62,6 +62,9 @@ class Revision:
     header_text: str | None = field(default=None, repr=False)
     old_path: str | None = None  # for renames
     touched: tuple[str, ...] = ()  # which of "file", "header" this commit touched
+    # The revisions this one descends from directly (git's parent rewriting over the target's
+    # paths): on a branchy history "previous" means these, not the one listed before.
+    parents: tuple[str, ...] = ()
 
     @property
     def short(self) -> str:

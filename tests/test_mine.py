@@ -189,3 +189,15 @@ def test_target_file_type_errors_are_one_line(tmp_path, capsys):
     d = tmp_path / "dir.toml"
     d.mkdir()
     assert "cannot read target file" in error_of(["mine", "--target", str(d)], capsys)
+
+
+def test_parents_follow_the_graph_not_the_list(history, revisions):
+    by = {LABEL(history, r.commit): r for r in revisions}
+    assert by["add"].parents == ()
+    assert by["modify"].parents == (by["add"].commit,)
+    assert by["re-add"].parents == (by["delete"].commit,)
+    assert by["side"].parents == (by["macro-parens"].commit,)
+    # the merge brought nothing of its own, so the move descends from the side commit
+    assert by["move"].parents == (by["side"].commit,)
+    listed = {r.commit for r in revisions}
+    assert all(p in listed for r in revisions for p in r.parents)

@@ -20,6 +20,12 @@ be started with a plain vfork/exec. `confine="preexec"` does it the classic way 
 limits in `preexec_fn`, `unshare -rn` in front), for comparison and for programs that are not
 our harness; bench/bench_execute.py measures both.
 
+A batch may join several runs with `w` (wipe, docs/protocol.md), as difftest does to start one
+process per revision instead of one per seed. The limits are then per segment, so each segment
+is stopped where it would have been stopped run alone: the harness re-arms both CPU budgets at
+each `w` (the fine one is sized by the longest segment), and the wall clock and the trace-size
+limit are multiplied by the number of segments.
+
 Nothing the C does raises here: a failed spawn is an `error` result too.
 """
 
@@ -69,7 +75,8 @@ class Limits:
     cpu_seconds: int = 5  # RLIMIT_CPU soft limit (SIGXCPU); the hard limit is one more
     # A finer CPU budget that grows with the batch (SIGPROF): base + per operation, in ms.
     # Correct revisions need well under 1 µs an operation; 10 µs leaves room for load (and x4 for sanitizers),
-    # and catches an endless loop in a fraction of a second. 0 turns it off.
+    # and catches an endless loop in a fraction of a second. 0 turns it off. A batch of several
+    # segments (joined by `w`) gets it per segment, sized by its longest segment.
     cpu_ms_base: float = 50.0
     cpu_ms_per_op: float = 0.01
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
@@ -163,6 +170,9 @@ class Executor:
         if path is None:
             return RunResult("error", "", 0, kind="no-program", stderr="the program did not build")
         data = batch_text.encode() if isinstance(batch_text, str) else batch_text
+        segments = segment_ops(data)
+        if len(segments) > 1:  # per-segment limits: the whole run may take each segment's share
+            limits = replace(limits, timeout=limits.timeout * len(segments), fsize_mb=limits.fsize_mb * len(segments))
         sanitize = isinstance(program, Program) and program.sanitize
         if self.confine == "preexec":
             self.probe_network(path)  # decides the `unshare` wrapper
@@ -171,7 +181,7 @@ class Executor:
         # In harness mode the first run is the probe: the harness says on stderr when it
         # could not leave the network, and from then on this executor stops asking.
         want_net = self.isolate_network and self.network in (None, "isolated")
-        argv, preexec = self._command(path, limits, sanitize, want_net, _count_ops(data))
+        argv, preexec = self._command(path, limits, sanitize, want_net, max(segments), len(segments))
         workdir = tempfile.mkdtemp(dir=self._base)
         start = time.perf_counter()
         stdin, stdout, stderr = _memfile("batch", data), _memfile("trace"), _memfile("stderr")
@@ -226,16 +236,22 @@ class Executor:
             return ()
         return (f"network not isolated: {self.network}",)
 
-    def _command(self, path: str, limits: Limits, sanitize: bool, want_net: bool, n_ops: int = 0):
+    def _command(self, path: str, limits: Limits, sanitize: bool, want_net: bool, n_ops: int = 0, segments: int = 1):
+        """argv and preexec hook; `n_ops` is the longest segment's operations, `segments` their number."""
         if self.confine == "harness":
             argv = [path, "--cpu", str(int(limits.cpu_seconds)), "--as", str(int(limits.memory_mb)),
                     "--fsize", str(int(limits.fsize_mb) << 20)]
             if limits.cpu_ms_base:  # SIGPROF budget, see Limits
                 budget = limits.cpu_ms_base + limits.cpu_ms_per_op * n_ops
                 argv += ["--cpu-ms", str(int(budget * (4 if sanitize else 1)))]
+            if segments > 1:  # both CPU budgets re-armed at each `w`
+                argv += ["--segments", str(segments)]
             if want_net:
                 argv.append("--no-net")
             return argv, None
+        # The classic way has no per-segment re-arming: RLIMIT_CPU covers every segment.
+        if segments > 1:
+            limits = replace(limits, cpu_seconds=int(limits.cpu_seconds) * segments)
         return [*self._wrapper, path], _preexec_limits(limits, sanitize)
 
 
@@ -297,6 +313,30 @@ def _count_ops(batch: bytes) -> int:
     """Operations in a batch: its lines after the header (see docs/protocol.md)."""
     lines = batch.count(b"\n") + (0 if batch.endswith(b"\n") or not batch else 1)
     return max(0, lines - 1)
+
+
+def segment_ops(batch: bytes) -> list[int]:
+    """Operations in each segment of a batch: its ops split at the `w` lines, which belong to none.
+
+    A batch without `w` is one segment of all its operations.
+    """
+    marks = []
+    at = batch.find(b"\nw\n")
+    while at >= 0:
+        marks.append(at)
+        at = batch.find(b"\nw\n", at + 2)
+    if batch.endswith(b"\nw"):
+        marks.append(len(batch) - 2)
+    if not marks:
+        return [_count_ops(batch)]
+    sizes, line, index, seen = [], 0, -1, 0  # `line`: the op where the current segment starts
+    for at in marks:
+        index += batch.count(b"\n", seen, at + 1)  # the w's op index (line 0 is the header)
+        seen = at + 1
+        sizes.append(index - line)
+        line = index + 1
+    sizes.append(_count_ops(batch) - line)
+    return sizes
 
 
 def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:

@@ -21,9 +21,10 @@ MAX_KEYSPACE = 1_048_576
 MAX_OPS = 10_000_000
 MAX_SEED = 2**32
 
-#: ops that take a key, and ops that stand alone (docs/protocol.md)
+#: ops that take a key, and ops that stand alone (docs/protocol.md). `w` (wipe: back to a
+#: fresh harness) joins several runs into one batch; the generator never emits it.
 KEYED = frozenset("iefnprcz")
-BARE = frozenset("<>dvx")
+BARE = frozenset("<>dvxw")
 CODES = KEYED | BARE
 
 
@@ -69,7 +70,7 @@ class Op:
 
 
 _BARE_OPS = {c: Op(c) for c in BARE}
-DUMP, VERIFY, RESET, FIRST, LAST = (_BARE_OPS[c] for c in "dvx<>")
+DUMP, VERIFY, RESET, FIRST, LAST, WIPE = (_BARE_OPS[c] for c in "dvx<>w")
 
 
 @dataclass(frozen=True)

@@ -463,6 +463,13 @@ class Harness:
         self.present: set[int] = set()
         self.root = Root()
 
+    def wipe(self) -> None:
+        """`w`: the state of a fresh harness with the same keyspace (no tree, zeroed pool, slots 0)."""
+        self.pool[:] = [None] * len(self.pool)
+        self.slot[:] = bytes(len(self.slot))
+        self.present.clear()
+        self.root.node = None
+
     def node(self, key: int, slot: int | None = None) -> Node:
         """The node of `key` in `slot` (default: its current slot)."""
         if slot is None:
@@ -557,6 +564,9 @@ class Harness:
             elif code == "x":
                 root.node = None
                 present.clear()
+                emit("ok")
+            elif code == "w":
+                self.wipe()
                 emit("ok")
             else:  # Op validates its code, so only a new protocol op can get here
                 raise ValueError(f"reference: no implementation for op {op}")

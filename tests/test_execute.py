@@ -211,6 +211,92 @@ def test_the_classic_preexec_confinement_gives_the_same_results(programs):
         assert ex.run(corrupt, ops.encode(ops.generate(0, 3000, profile="small"))).kind == "asan:heap-buffer-overflow"
 
 
+# ---------------------------------------------------------------- `w`: several runs in one process
+def joined(*batches: str) -> str:
+    """The batches (one header) joined with `w`, as difftest joins seeds."""
+    header = batches[0][: batches[0].index("\n") + 1]
+    assert all(b.startswith(header) for b in batches)
+    return header + "w\n".join(b[len(header):] for b in batches)
+
+
+def body(trace: str) -> str:
+    """A trace's result lines, without END or SIGNAL."""
+    return "".join(line + "\n" for line in trace.splitlines() if line != "END" and not line.startswith("SIGNAL "))
+
+
+@pytest.mark.parametrize("name, sanitize", [("era2004", False), ("era2009", False), ("era2017", False), ("era2009", True)])
+def test_a_wiped_batch_traces_as_its_parts_in_every_era(name, sanitize, programs, executor):
+    """`A w B w C` gives trace(A) + ok + trace(B) + ok + trace(C), each as run alone."""
+    for profile, keyspace in (("small", 64), ("large", 16384)):
+        parts = [ops.encode(ops.generate(seed, 3000, profile=profile), keyspace) for seed in (4, 5, 6)]
+        alone = [executor.run(programs(name, sanitize), part) for part in parts]
+        assert all(r.status == "ok" for r in alone)
+        result = executor.run(programs(name, sanitize), joined(*parts))
+        assert (result.status, result.lines) == ("ok", 3 * 3000 + 2)
+        assert result.stdout == body(alone[0].stdout) + "ok\n" + body(alone[1].stdout) + "ok\n" + alone[2].stdout
+        assert result.stdout == reference.run_batch(joined(*parts)) or name == "era2004"
+
+
+def test_wipe_zeroes_nodes_and_slots(programs, executor):
+    # c/z state, a replaced slot and an erased node: after `w` all are fresh zeroed nodes
+    batch = batch_of("i 5", "i 3", "r 5", "c 7", "z 7", "e 3", "w", "z 7", "f 5", "d", "v", "c 7", "z 7",
+                     "i 5", "z 5", "r 5", "i 3", "e 5", "d", "v", "w", "d")
+    result = executor.run(programs("era2009"), batch)
+    assert result.stdout == reference.run_batch(batch)
+    assert result_lines(result.stdout) == [
+        "ok", "ok", "ok", "ok", "1", "ok", "ok", "0", "0", "T .", "ok 0 0", "ok", "1",
+        "ok", "0", "ok", "ok", "ok", "T 3:b . .", "ok 1 1", "ok", "T .", "END"]
+    # the 2004 tree has no RB_CLEAR_NODE, yet `w` needs nothing from a revision
+    result = executor.run(programs("era2004"), batch_of("i 1", "w", "d", "w", "w", "i 2", "d"))
+    assert result_lines(result.stdout) == ["ok", "ok", "T .", "ok", "ok", "ok", "T 2:b . .", "END"]
+
+
+def test_a_crash_in_a_later_segment_keeps_the_segments_before(programs, executor):
+    no_erase = ops.Mix().only(insert_new=30, insert_dup=4, find=8, erase_absent=4)
+    fine = ops.encode(ops.generate(3, 2000, mix=no_erase, profile="small"), 64)
+    fatal = ops.encode(ops.generate(0, 3000, profile="small"), 64)
+    alone = executor.run(programs("crash"), fatal)
+    assert alone.status == "crash" and executor.run(programs("crash"), fine).status == "ok"
+    result = executor.run(programs("crash"), joined(fine, fine, fatal, fine))
+    assert (result.status, result.kind, result.signal) == (alone.status, alone.kind, alone.signal)
+    assert result.stdout == 2 * (body(reference.run_batch(fine)) + "ok\n") + alone.stdout
+    assert result.lines == 2 * 2001 + alone.lines
+
+
+def test_the_cpu_budgets_are_per_segment(programs):
+    """Each `w` re-arms --cpu-ms (and RLIMIT_CPU): a hang in the fourth segment is caught as alone."""
+    fine, hangs = batch_of("i 0", "i 1", "i 2", "i 3"), batch_of(*(f"i {k}" for k in range(8)))
+    for limits, signal_number in ((FAST, signal.SIGPROF), (replace(FAST, cpu_ms_base=0), signal.SIGXCPU)):
+        with Executor(limits) as ex:
+            result = ex.run(programs("hang"), joined(fine, fine, fine, hangs, fine))
+        assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal_number)
+        assert result_lines(result.stdout) == (["ok"] * 5) * 3 + ["ok"] * 4 + [f"SIGNAL {int(signal_number)}"]
+    # 40 segments of ~1.5 ms CPU each pass a 12 ms budget re-armed at each `w`; the same work
+    # as one segment (`x` instead of `w`) does not
+    segment = batch_of(*(f"i {k}" for k in range(4096)), *["v"] * 100, keyspace=4096)
+    many = joined(*[segment] * 40)
+    with Executor(replace(FAST, cpu_ms_base=12, cpu_ms_per_op=0)) as ex:
+        result = ex.run(programs("era2009"), many)
+        assert (result.status, result.lines) == ("ok", 40 * 4196 + 39)
+        result = ex.run(programs("era2009"), many.replace("\nw\n", "\nx\n"))
+        assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal.SIGPROF)
+
+
+def test_segments_size_the_limits():
+    from archeo.execute import segment_ops
+
+    assert segment_ops(b"archeo-batch 1 4\ni 1\nd\n") == [2]
+    assert segment_ops(b"archeo-batch 1 4\ni 1\nw\nd\nv\nw\nw\ni 2\n") == [1, 2, 0, 1]
+    assert segment_ops(b"archeo-batch 1 4\nw\n") == [0, 0] and segment_ops(b"archeo-batch 1 4\ni 1\nw") == [1, 0]
+    ex = Executor(Limits(cpu_seconds=3, cpu_ms_base=50, cpu_ms_per_op=0.01))
+    argv, _ = ex._command("prog", ex.limits, False, False, 10_000)
+    assert argv[argv.index("--cpu-ms") + 1] == "150" and "--segments" not in argv
+    argv, _ = ex._command("prog", ex.limits, True, False, 10_000, 20)  # sanitizer: x4
+    assert argv[argv.index("--cpu-ms") + 1] == "600" and argv[argv.index("--segments") + 1] == "20"
+    assert argv[argv.index("--cpu") + 1] == "3"  # per segment: the harness re-arms it at each `w`
+    ex.close()
+
+
 # ---------------------------------------------------------------- the sandbox itself
 SPY = r"""
 #define _GNU_SOURCE

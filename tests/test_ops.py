@@ -41,6 +41,17 @@ def test_op_parse_errors(token, message):
         Op.parse(token)
 
 
+def test_wipe_is_a_bare_op_the_generator_never_emits():
+    assert Op.parse("w") == O.WIPE == Op("w") and str(O.WIPE) == "w" and "w" in O.BARE
+    with pytest.raises(ValueError, match="takes no key"):
+        Op.parse("w 3")
+    text = O.encode([Op("i", 5), O.WIPE, Op("i", 2)])
+    assert text == "archeo-batch 1 6\ni 5\nw\ni 2\n" and O.decode(text)[1] == O.WIPE
+    for seed in range(4):
+        for profile in ("small", "large"):
+            assert O.WIPE not in O.generate(seed, 3000, profile=profile)
+
+
 def test_op_constructor_validates():
     with pytest.raises(ValueError):
         Op("i")

@@ -138,6 +138,37 @@ def test_reset_forgets_tree_but_not_node_memory():
     assert lines[2:] == ["ok", "ok", "T .", "0", "1", "ok", "T 2:b . ."]
 
 
+def fresh_state(h: Harness):
+    pool = [None if n is None else (n.parent, n.color, n.left, n.right, n.key) for n in h.pool]
+    return h.keyspace, pool, bytes(h.slot), set(h.present), h.root.node
+
+
+def test_wipe_is_a_fresh_harness():
+    h = Harness(8)
+    assert h.run(ins(1, 2, 5) + [Op("r", 2), Op("c", 3), Op("z", 3), Op("e", 5)])[-2:] == ["1", "ok"]
+    assert h.slot[2] == 1 and fresh_state(h) != fresh_state(Harness(8))  # 2 on its other slot, 3 cleared
+    assert h.run([Op("w")]) == ["ok"]
+    assert fresh_state(h) == fresh_state(Harness(8))
+    # cleared, replaced and erased nodes are all plain zeroed ones again
+    assert h.run([Op("z", 3), Op("f", 1), D, V, Op("i", 2), Op("r", 2), Op("z", 2), D]) == (
+        ["0", "0", "T .", "ok 0 0", "ok", "ok", "0", "T 2:b . ."]
+    )
+    assert h.slot[2] == 1 and h.run([Op("w")]) == ["ok"] and h.slot[2] == 0
+
+
+def test_a_wiped_batch_traces_as_its_parts():
+    """`A w B` gives trace(A) + ok + trace(B), every part as it gives alone (same keyspace)."""
+    for profile, keyspace in (("small", 64), ("large", 16384)):
+        parts = [generate(seed, 3000, profile=profile) for seed in (1, 2, 3)]
+        joined = parts[0] + [Op("w")] + parts[1] + [Op("w")] + parts[2]
+        alone = [trace_lines(part, keyspace) for part in parts]
+        assert trace_lines(joined, keyspace) == alone[0] + ["ok"] + alone[1] + ["ok"] + alone[2]
+    # no tree, no cleared node, no slot survives the wipe; `x` keeps node memory, `w` does not
+    assert trace_lines(ins(1, 2) + [Op("c", 3), Op("w"), D, Op("f", 1), Op("z", 3), Op("i", 2), D])[2:] == (
+        ["ok", "ok", "T .", "0", "0", "ok", "T 2:b . ."]
+    )
+
+
 def test_run_batch_reads_the_text():
     text = encode(ins(1, 2, 3) + [D])
     assert rb.run_batch(text) == "ok\nok\nok\nT 2:b 1:r . . 3:r . .\nEND\n"

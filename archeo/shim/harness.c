@@ -394,6 +394,28 @@ static void op_reset(void)
     LINE("ok");
 }
 
+/* `w`: back to the state of a fresh harness with the same keyspace (docs/protocol.md): no
+ * tree, every pool node zeroed, every key's current slot 0. The CPU budgets start again first,
+ * so the wipe itself counts against the next segment. */
+static void op_wipe(void)
+{
+    unsigned long i;
+    archeo_rt_segment();
+    __builtin_memset(&root, 0, sizeof(root));
+    __builtin_memset(cur, 0, keyspace);
+    __builtin_memset(present, 0, keyspace);
+#ifdef ARCHEO_SANITIZE
+    for (i = 0; i < poolsize; i++)   /* allocated on first use; a zeroed entry is a fresh one */
+        if (items[i])
+            __builtin_memset(&items[i]->node, 0, sizeof(archeo_node_t));
+#else
+    __builtin_memset(pool, 0, poolsize * sizeof(struct archeo_item));
+    for (i = 0; i < poolsize; i++)
+        pool[i].key = (unsigned int)(i >> 1);
+#endif
+    LINE("ok");
+}
+
 /* ---------------------------------------------------------------- the batch */
 static unsigned long parse_uint(const char **p, const char *end)
 {
@@ -508,6 +530,7 @@ int archeo_run(const char *in, __SIZE_TYPE__ size)
         case 'd': op_dump(); break;
         case 'v': op_verify(); break;
         case 'x': op_reset(); break;
+        case 'w': op_wipe(); break;
         default:
             archeo_rt_fail(ARCHEO_EXIT_BATCH, "unknown operation", line);
         }

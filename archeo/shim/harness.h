@@ -33,6 +33,7 @@ void archeo_rt_flush(void);                           /* write the committed lin
 void archeo_rt_reserve(__SIZE_TYPE__ need);           /* room for `need` more bytes */
 void *archeo_rt_calloc(__SIZE_TYPE__ n, __SIZE_TYPE__ size);   /* never returns NULL */
 __attribute__((noreturn)) void archeo_rt_fail(int code, const char *what, unsigned long line);
+void archeo_rt_segment(void);                         /* `w`: a new segment, its CPU budgets re-armed */
 
 /* engine (harness.c) */
 int archeo_run(const char *in, __SIZE_TYPE__ n);      /* the exit status */

@@ -2,11 +2,19 @@
  * archeo harness runtime: everything the engine needs from libc, compiled with the system
  * headers (the engine and the revision are built -nostdinc, see harness.h).
  *
- *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--as MB] [--fsize BYTES] [--no-net] < batch > trace
+ *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--segments N] [--as MB] [--fsize BYTES] [--no-net]
+ *           < batch > trace
  *
  * --cpu-ms is a finer CPU budget than RLIMIT_CPU's whole seconds (an ITIMER_PROF timer that
  * raises SIGPROF): a batch of a few thousand operations needs milliseconds, so a revision that
  * loops forever is caught in a fraction of a second instead of a whole one.
+ *
+ * Both CPU budgets are per segment: a batch made of several runs joined by `w` (wipe,
+ * docs/protocol.md) gets them afresh at each `w` (archeo_rt_segment), so each of its segments
+ * is stopped where it would have been stopped run alone. RLIMIT_CPU counts the whole process
+ * and its hard limit can only go down, so --segments N (the number of segments, 1 if absent)
+ * sets the hard limit high enough for N of them; each `w` then moves the soft limit to the CPU
+ * time used so far plus SECONDS.
  *
  * The confinement options are applied here, first thing in main, before any of the revision's
  * code runs: that lets archeo/execute.py start the program with a plain vfork/exec (no Python
@@ -185,6 +193,36 @@ static void limit(int resource, rlim_t soft, rlim_t hard)
     setrlimit(resource, &rl);
 }
 
+/* The CPU budgets of one segment (--cpu, --cpu-ms); 0 when not asked for. */
+static rlim_t cpu_seconds, cpu_hard;
+static unsigned long cpu_ms;
+
+static void arm_cpu_ms(void)
+{
+    struct itimerval it;
+    memset(&it, 0, sizeof(it));
+    it.it_value.tv_sec = (time_t)(cpu_ms / 1000);
+    it.it_value.tv_usec = (suseconds_t)((cpu_ms % 1000) * 1000);
+    setitimer(ITIMER_PROF, &it, NULL);
+}
+
+void archeo_rt_segment(void)
+{
+    if (cpu_ms)
+        arm_cpu_ms();   /* a fresh countdown */
+    if (cpu_seconds) {
+        struct rusage ru;
+        if (getrusage(RUSAGE_SELF, &ru) == 0) {
+            unsigned long long us = (unsigned long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000ULL +
+                                    (unsigned long long)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+            rlim_t soft = (rlim_t)((us + 999999) / 1000000) + cpu_seconds;   /* used, rounded up */
+            if (soft >= cpu_hard)
+                soft = cpu_hard - 1;
+            limit(RLIMIT_CPU, soft, cpu_hard);
+        }
+    }
+}
+
 /* Leave the network: a new (empty) network namespace, inside a new user namespace when we
  * are not root. Returns 0, or the errno that said no. */
 static int leave_network(void)
@@ -227,6 +265,7 @@ static char *read_stdin(size_t *size)
 int main(int argc, char **argv)
 {
     int info = 0, no_net = 0, net_errno = -1, i;
+    unsigned long segments = 1;
     size_t size;
     char *batch;
 
@@ -238,18 +277,16 @@ int main(int argc, char **argv)
             info = 1;
         else if (!strcmp(a, "--no-net"))
             no_net = 1;
-        else if (!strcmp(a, "--cpu")) {   /* SIGXCPU at the soft limit, SIGKILL a second later */
-            rlim_t s = strtoul(v, NULL, 10);
-            limit(RLIMIT_CPU, s, s + 1);
+        else if (!strcmp(a, "--cpu")) {
+            cpu_seconds = strtoul(v, NULL, 10);
             i++;
         } else if (!strcmp(a, "--cpu-ms")) {
-            unsigned long ms = strtoul(v, NULL, 10);
-            struct itimerval it;
-            memset(&it, 0, sizeof(it));
-            it.it_value.tv_sec = (time_t)(ms / 1000);
-            it.it_value.tv_usec = (suseconds_t)((ms % 1000) * 1000);
-            if (ms)
-                setitimer(ITIMER_PROF, &it, NULL);
+            cpu_ms = strtoul(v, NULL, 10);
+            i++;
+        } else if (!strcmp(a, "--segments")) {
+            segments = strtoul(v, NULL, 10);
+            if (!segments)
+                segments = 1;
             i++;
         } else if (!strcmp(a, "--as")) {
 #ifndef ARCHEO_SANITIZE   /* ASan reserves terabytes of shadow: an address-space limit breaks it */
@@ -266,6 +303,12 @@ int main(int argc, char **argv)
             return ARCHEO_EXIT_BATCH;
         }
     }
+    if (cpu_seconds) {   /* SIGXCPU at the soft limit; SIGKILL a second later (per segment) */
+        cpu_hard = (cpu_seconds + 1) * (rlim_t)segments;
+        limit(RLIMIT_CPU, cpu_seconds, cpu_hard);
+    }
+    if (cpu_ms)
+        arm_cpu_ms();
     if (no_net)
         net_errno = leave_network();
     if (info) {

@@ -9,6 +9,11 @@ ended it).
 
 The module works on *runners* — callables from a batch text to an `Outcome` — so the logic is
 the same for compiled programs, the reference, and the fakes the tests use.
+
+A process per seed costs more than the seed's operations, so each revision runs its seeds
+joined into one batch per keyspace with `w` (wipe, docs/protocol.md), and the trace is cut back
+into one outcome per seed, the same, byte for byte, as one run per seed (`run_joined`). The
+reference runs per seed, in-process, at the same time as the programs.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ REFERENCE = "reference"
 
 MAX_SEEDS = 10_000
 MAX_OPS = 1_000_000
+JOIN_OPS = 1_000_000  # at most this many operations in one joined batch (more seeds: more batches)
 
 
 @dataclass(frozen=True)
@@ -136,7 +142,7 @@ class DifftestResult:
     changes: list[BehaviourChange]
     classes: list[list[str]]
     reference_runs: int = 0
-    program_runs: int = 0
+    program_runs: int = 0  # seeds x revisions run (joined into fewer processes)
     notes: list[str] = field(default_factory=list)
 
 
@@ -145,6 +151,88 @@ def reference_runner() -> Runner:
     from .reference import run_batch
 
     return lambda batch: Outcome.of_trace(run_batch(batch))
+
+
+def run_joined(run: Runner, batches: Sequence[str]) -> list[Outcome]:
+    """`[run(b) for b in batches]`, from as few runs as possible: the batches joined with `w`.
+
+    Every batch must be a valid batch with the same header (keyspace). Joined runs start with
+    the first batch not yet run and take the following ones up to JOIN_OPS operations; the
+    trace is cut at the `w` result lines. When a run stops inside a batch (crash, hang, error),
+    the batches before it are complete, it gets the run's ending with its own lines so far
+    (what it gives run alone: the harness's limits are per segment), and the rest are joined
+    again. A runner that does not speak `w` (rejects the batch, or answers it with something
+    other than `ok`) gets one run per batch from then on.
+    """
+    if not batches:
+        return []
+    header = batches[0][: batches[0].find("\n") + 1]
+    bodies, sizes = [], []
+    for batch in batches:
+        if not batch.startswith(header):
+            raise ValueError("run_joined: the batches must share their header (keyspace)")
+        body = batch[len(header) :]
+        if body and not body.endswith("\n"):
+            body += "\n"
+        bodies.append(body)
+        sizes.append(body.count("\n"))
+    out: list[Outcome] = []
+    i, joined = 0, True
+    while i < len(batches):
+        j, total = i + 1, sizes[i]
+        while joined and j < len(batches) and total + 1 + sizes[j] <= JOIN_OPS:
+            total += 1 + sizes[j]
+            j += 1
+        if j - i == 1:
+            out.append(run(batches[i]))
+            i += 1
+            continue
+        got = _split(run(header + "w\n".join(bodies[i:j])), sizes[i:j])
+        if got is None:  # not a harness that knows `w`: no more joining
+            joined = False
+        elif not got:  # stopped between the first two batches, in no batch's own operations
+            out.append(run(batches[i]))
+            i += 1
+        else:
+            out.extend(got)
+            i += len(got)
+    return out
+
+
+def _split(whole: Outcome, sizes: Sequence[int]) -> list[Outcome] | None:
+    """The outcomes of the joined batches (of `sizes` operations each) that `whole` decides.
+
+    Every batch before the one where the run stopped, and that one too when the run's lines
+    say where it stopped; None when the trace does not fit the batch (the runner ignores `w`).
+    """
+    if whole.status == "error" and whole.kind == "batch":
+        return None  # each batch alone is valid: the joining was rejected
+    lines, got, at = whole.lines, [], 0
+    last = len(sizes) - 1
+    for j, n in enumerate(sizes):
+        end = at + n
+        if len(lines) > end and j < last:  # this batch and its `w` are done
+            if lines[end] != "ok":
+                return None
+            got.append(Outcome("ok", lines[at:end]))
+            at = end + 1
+            continue
+        if len(lines) > end:
+            return None  # more lines than operations
+        if whole.status == "ok":
+            if j == last and len(lines) == end:
+                got.append(Outcome("ok", lines[at:end], whole.kind))
+                return got
+            return None  # ended well before the end
+        if len(lines) == end and j < last:
+            return got  # stopped inside the `w`, in no batch's operations: run the next again
+        if whole.kind == "timeout":
+            # Killed from outside: its lines end at the last flush, anywhere before the real
+            # stop, so this batch is run again (alone when it is the first).
+            return got
+        got.append(Outcome(whole.status, lines[at:], whole.kind))
+        return got
+    return got
 
 
 def outcome_hash(outcome: Outcome) -> str:
@@ -163,11 +251,14 @@ def difftest(
     releases: Callable[[str, str | None], list[str]] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     shrink: bool = True,
+    combine: bool = True,
 ) -> DifftestResult:
     """Run every subject (commit, runner or None when it did not build) and the reference.
 
     `subjects` are in history order; each is compared with the reference and with the previous
     subject that built. `releases(introduced, ended)` names the release tags carrying a change.
+    `combine` joins each revision's seeds into one batch per keyspace (see `run_joined`);
+    False runs one batch per seed, for the same result.
     """
     reference = reference or reference_runner()
     sequences = settings.sequences()
@@ -175,22 +266,34 @@ def difftest(
     codes = [[op.code for op in ops] for _, ops in sequences]
     tick = progress or (lambda stage, done, total: None)
 
-    ref_out = []
+    # Seeds with the same header (keyspace) can share a process; in seed order within each.
+    groups: dict[str, list[int]] = {}
     for i, batch in enumerate(batches):
-        ref_out.append(reference(batch))
-        tick("reference", i + 1, len(batches))
-    ref_hash = [outcome_hash(o) for o in ref_out]
+        groups.setdefault(batch[: batch.find("\n")] if combine else str(i), []).append(i)
 
     built = [(commit, run) for commit, run in subjects if run is not None]
     outs: dict[str, list[Outcome]] = {}
     total = len(built) * len(batches)
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {commit: [pool.submit(run, b) for b in batches] for commit, run in built}
+        futures = {
+            commit: [(seeds, pool.submit(run_joined, run, [batches[i] for i in seeds])) for seeds in groups.values()]
+            for commit, run in built
+        }
+        # The reference meanwhile, here: the programs' threads mostly wait for their processes.
+        ref_out = []
+        for i, batch in enumerate(batches):
+            ref_out.append(reference(batch))
+            tick("reference", i + 1, len(batches))
         for commit, fs in futures.items():
-            outs[commit] = [f.result() for f in fs]
-            done += len(fs)
+            found: list[Outcome | None] = [None] * len(batches)
+            for seeds, future in fs:
+                for i, outcome in zip(seeds, future.result()):
+                    found[i] = outcome
+            outs[commit] = found
+            done += len(batches)
             tick("revisions", done, total)
+    ref_hash = [outcome_hash(o) for o in ref_out]
     hashes = {c: [outcome_hash(o) for o in outs[c]] for c in outs}
     runners = dict(built)
     runners[REFERENCE] = reference

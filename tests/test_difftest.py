@@ -10,7 +10,7 @@ import pytest
 
 from archeo import ops as opslib
 from archeo.compare import Outcome
-from archeo.difftest import Settings, difftest, find_witness, to_json
+from archeo.difftest import Settings, difftest, find_witness, run_joined, to_json
 from archeo.errors import ArcheoError
 from archeo.reference import run_batch
 
@@ -100,3 +100,125 @@ def test_settings_out_of_range_are_one_line_errors(kwargs):
     with pytest.raises(ArcheoError) as err:
         Settings(**kwargs)
     assert "out of range" in str(err.value) and "\n" not in str(err.value)
+
+
+# ---------------------------------------------------------------- seeds joined with `w`
+def ops_of(batch: str) -> list[str]:
+    return batch.splitlines()[1:]
+
+
+def stops_at(code: str, status: str, kind: str):
+    """A fake that stops (crash, hang, error) at the first `code` op answered `ok`."""
+
+    def run(batch: str) -> Outcome:
+        lines = reference(batch).lines
+        for i, op in enumerate(ops_of(batch)):
+            if op.startswith(code + " ") and lines[i] == "ok":
+                return Outcome(status, lines[:i], kind=kind)
+        return Outcome("ok", lines)
+
+    return run
+
+
+def ignores_wipe(answer):
+    """A runner from before `w`: rejects it (`answer` None) or answers it with `answer`."""
+
+    def run(batch: str) -> Outcome:
+        if "\nw\n" not in batch:
+            return reference(batch)
+        if answer is None:
+            return Outcome("error", (), kind="batch")
+        return Outcome("ok", tuple(answer if op == "w" else line for op, line in zip(ops_of(batch), reference(batch).lines)))
+
+    return run
+
+
+class Spy:
+    """Counts the runs and the batches' headers."""
+
+    def __init__(self, run):
+        self.run, self.batches = run, []
+
+    def __call__(self, batch: str) -> Outcome:
+        self.batches.append(batch)
+        return self.run(batch)
+
+
+BATCHES = [opslib.encode(opslib.generate(seed, 400, profile="small"), 64) for seed in range(8)]
+
+
+@pytest.mark.parametrize(
+    "runner",
+    [reference, recoloured, without_iterators, crashes_on_erase, stops_at("r", "hang", "cpu-limit"),
+     stops_at("c", "error", "output-limit"), ignores_wipe(None), ignores_wipe("NA")],
+    ids=["reference", "recoloured", "without-iterators", "crash", "hang", "error", "rejects-w", "w-is-NA"],
+)
+def test_joined_runs_give_each_batch_its_own_outcome(runner):
+    spy = Spy(runner)
+    assert run_joined(spy, BATCHES) == [runner(b) for b in BATCHES]
+    assert any("\nw\n" in b for b in spy.batches)
+
+
+def test_joined_runs_save_processes_and_resume_after_a_stop():
+    spy = Spy(reference)
+    run_joined(spy, BATCHES)
+    assert len(spy.batches) == 1 and spy.batches[0].count("\nw\n") == 7
+    # a crash in every batch: each run settles the batch it stops in, the rest are joined again
+    spy = Spy(crashes_on_erase)
+    outs = run_joined(spy, BATCHES)
+    assert all(o.status == "crash" for o in outs) and len(spy.batches) == len(BATCHES)
+    assert [b.count("\nw\n") for b in spy.batches] == [7, 6, 5, 4, 3, 2, 1, 0]
+    # a runner that rejects `w` is asked once, then gets one batch per run
+    spy = Spy(ignores_wipe(None))
+    run_joined(spy, BATCHES)
+    assert len(spy.batches) == 1 + len(BATCHES)
+
+
+def test_a_timeout_is_never_blamed_on_the_batch_its_lines_end_in():
+    """Killed from outside, a run's lines end at its last flush: that batch is run again."""
+    calls = []
+
+    def killed_once(batch: str) -> Outcome:
+        calls.append(batch)
+        if len(calls) == 1:  # the joined run: killed, its lines end inside the third batch
+            return Outcome("hang", reference(batch).lines[: 2 * 401 + 100], kind="timeout")
+        return reference(batch)
+
+    assert run_joined(killed_once, BATCHES[:5]) == [reference(b) for b in BATCHES[:5]]
+    assert calls[1] == opslib.encode(opslib.decode(BATCHES[2]) + [opslib.WIPE] + opslib.decode(BATCHES[3]) + [opslib.WIPE] + opslib.decode(BATCHES[4]), 64)
+
+
+def test_difftest_joins_seeds_per_keyspace_only():
+    """One joined batch per header: a pool of another size would cut a cycle's dump elsewhere."""
+    spy = Spy(reference)
+    settings = Settings(seeds=6, ops=300, profiles=("small", "large"))
+    difftest([("a", spy)], settings, reference=reference, shrink=False)
+    headers = [b[: b.index("\n")] for b in spy.batches]
+    alone = {opslib.encode(ops)[: opslib.encode(ops).index("\n")] for _, ops in settings.sequences()}
+    assert sorted(headers) == sorted(alone)  # every keyspace once, each seed with its own
+
+
+@pytest.mark.parametrize("seeds, profiles", [(3, ("small",)), (6, ("small", "large"))])
+def test_combined_and_per_seed_difftests_are_byte_identical(seeds, profiles):
+    history = [("c1", without_iterators), ("c2", reference), ("c3", recoloured), ("c4", stops_at("r", "hang", "cpu-limit")),
+               ("c5", crashes_on_erase), ("c6", reference)]
+    settings = Settings(seeds=seeds, ops=300, profiles=profiles)
+    one = json.dumps(to_json(difftest(history, settings, reference=reference, combine=True)))
+    two = json.dumps(to_json(difftest(history, settings, reference=reference, combine=False)))
+    assert one == two
+
+
+def test_a_trace_read_fast_is_the_same_outcome():
+    """pipeline.outcome_of_run (no Python loop over lines) against Outcome.of_run, every small shape."""
+    import itertools
+
+    from archeo.pipeline import outcome_of_run
+    from archeo.records import RunResult
+
+    tokens = ["ok", "END", "SIGNAL 11", "SIGNAL", "", "T 1:b . .", "ENDX", "1"]
+    for n in range(5):
+        for combo in itertools.product(tokens, repeat=n):
+            for tail in ("", "\n"):
+                for status in ("ok", "crash"):
+                    run = RunResult(status=status, stdout="\n".join(combo) + tail, lines=0, kind="k")
+                    assert outcome_of_run(run) == Outcome.of_run(run), run.stdout

@@ -11,9 +11,10 @@ import pytest
 
 from archeo.cache import Cache
 from archeo.cli import main
-from archeo.difftest import Settings, to_json
+from archeo.difftest import Settings, difftest, to_json
+from archeo.execute import Executor, Limits
 from archeo.mine import mine
-from archeo.pipeline import RunConfig, build_all, difftest_all, parse_all
+from archeo.pipeline import RunConfig, build_all, difftest_all, parse_all, program_runner
 from archeo.records import Target
 from archeo.witness import write_witness
 from histories import TARGET_HEADER_PATHS, TARGET_PATHS, planted_history, write_target
@@ -87,6 +88,53 @@ def test_json_is_byte_identical_across_runs(planted):
     assert json.dumps(to_json(result)) == json.dumps(to_json(again))
 
 
+def subjects_of(revisions, programs, timeout, executor):
+    """(commit, runner) per present revision, as pipeline.difftest_all wires them."""
+    return [
+        (r.commit, program_runner(programs[r.commit], timeout, executor) if programs[r.commit].ok else None)
+        for r in revisions
+        if r.present
+    ]
+
+
+def test_seeds_joined_or_run_one_by_one_give_the_same_json(planted):
+    """difftest_all joins each revision's seeds with `w`; one process per seed says the same, byte for byte."""
+    history, revisions, result, root = planted
+    programs = build_all(revisions, parse_all(revisions, Cache(None), 1, lambda *a: None), root / "cache", CONFIG, lambda *a: None)
+    with Executor(Limits(timeout=CONFIG.timeout, cpu_seconds=max(1, int(CONFIG.timeout * 0.8)))) as executor:
+        subjects = subjects_of(revisions, programs, CONFIG.timeout, executor)
+        per_seed = difftest(subjects, CONFIG.settings, jobs=CONFIG.jobs, combine=False)
+    assert json.dumps(to_json(per_seed)) == json.dumps(to_json(result))
+    assert "crash" in {v.vs_reference.level for v in result.revisions}  # joined runs were cut short and resumed
+
+
+def test_joined_hangs_and_crashes_match_runs_alone(tmp_path):
+    """The fixture programs that hang, crash or break invariants: joined or one by one, the same json."""
+    import histories as H
+    from archeo.build import Builder, Toolchain
+    from archeo.cparse import parse_revision
+    from archeo.records import Revision
+
+    builder = Builder(tmp_path / "cache", False, Toolchain.probe())
+    subjects = []
+    with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
+        for name in ("era2009", "hang", "crash", "invariant", "corrupt", "era2004", "observable"):
+            fx = H.FIXTURES[name]
+            rev = Revision(commit=(name.encode().hex() + "0" * 40)[:40], date="2009-05-26T00:00:00+00:00",
+                           author="fixtures", subject=name, status="modified", path=H.C_PATH_2004,
+                           header_path="xen/include/" + fx.include, added=0, removed=0, text=fx.c_text(),
+                           header_text=fx.h_text())
+            program = builder.build(rev, parse_revision(rev))
+            assert program.ok, program.error
+            subjects.append((rev.commit, program_runner(program, 5, executor)))
+        settings = Settings(seeds=6, ops=2000)
+        joined = difftest(subjects, settings, jobs=2, combine=True)
+        alone = difftest(subjects, settings, jobs=2, combine=False)
+    assert json.dumps(to_json(joined)) == json.dumps(to_json(alone))
+    levels = {v.commit: v.vs_reference.level for v in joined.revisions}
+    assert levels[subjects[1][0]] == "hang" and levels[subjects[2][0]] == "crash"
+
+
 def test_a_witness_replays_from_its_file(planted, tmp_path, capsys):
     history, _, result, root = planted
     change = next(c for c in result.changes if c.level == "observable")
@@ -145,3 +193,19 @@ def test_xen_difftest_must_show(tmp_path):
     broken = [c for c in doc["changes"] if c["introduced_by"].startswith("e95def2cb97d")]
     assert {"crash", "invariant"} <= {c["level"] for c in broken}
     assert all(c["ended_by"].startswith("bd9cc37a0404") for c in broken)
+
+
+@pytest.mark.skipif(not XEN_REPO, reason="XEN_REPO is not set to a local clone of xen-project/xen")
+def test_xen_seeds_joined_or_run_one_by_one_give_the_same_json(tmp_path):
+    """All 29 revisions, default settings: the two with the rb_erase bug crash and hang mid-batch."""
+    config = RunConfig()
+    revisions = mine("xen-rbtree", repo=XEN_REPO)
+    cache = Cache(tmp_path / "stages")
+    programs = build_all(revisions, parse_all(revisions, cache, 2, lambda *a: None), tmp_path, config, lambda *a: None)
+    with Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8)))) as executor:
+        subjects = subjects_of(revisions, programs, config.timeout, executor)
+        joined = difftest(subjects, config.settings, jobs=2, shrink=False, combine=True)
+        alone = difftest(subjects, config.settings, jobs=2, shrink=False, combine=False)
+    assert json.dumps(to_json(joined)) == json.dumps(to_json(alone))
+    assert {v.vs_reference.level for v in joined.revisions} >= {"crash", "same"}
+

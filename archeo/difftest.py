@@ -235,6 +235,11 @@ def _split(whole: Outcome, sizes: Sequence[int]) -> list[Outcome] | None:
     return got
 
 
+def _run_hashed(run: Runner, batches: Sequence[str]) -> list[tuple[Outcome, str]]:
+    """run_joined, each outcome with its hash (made in the worker, while others' programs run)."""
+    return [(outcome, outcome_hash(outcome)) for outcome in run_joined(run, batches)]
+
+
 def outcome_hash(outcome: Outcome) -> str:
     h = hashlib.sha256()
     h.update(f"{outcome.status}\0{outcome.kind}\0".encode())
@@ -277,24 +282,25 @@ def difftest(
     done = 0
     with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         futures = {
-            commit: [(seeds, pool.submit(run_joined, run, [batches[i] for i in seeds])) for seeds in groups.values()]
+            commit: [(seeds, pool.submit(_run_hashed, run, [batches[i] for i in seeds])) for seeds in groups.values()]
             for commit, run in built
         }
         # The reference meanwhile, here: the programs' threads mostly wait for their processes.
-        ref_out = []
+        ref_out, ref_hash = [], []
         for i, batch in enumerate(batches):
             ref_out.append(reference(batch))
+            ref_hash.append(outcome_hash(ref_out[-1]))
             tick("reference", i + 1, len(batches))
+        hashes: dict[str, list[str]] = {}
         for commit, fs in futures.items():
-            found: list[Outcome | None] = [None] * len(batches)
+            found: list = [None] * len(batches)
+            digests: list = [None] * len(batches)
             for seeds, future in fs:
-                for i, outcome in zip(seeds, future.result()):
-                    found[i] = outcome
-            outs[commit] = found
+                for i, (outcome, digest) in zip(seeds, future.result()):
+                    found[i], digests[i] = outcome, digest
+            outs[commit], hashes[commit] = found, digests
             done += len(batches)
             tick("revisions", done, total)
-    ref_hash = [outcome_hash(o) for o in ref_out]
-    hashes = {c: [outcome_hash(o) for o in outs[c]] for c in outs}
     runners = dict(built)
     runners[REFERENCE] = reference
 

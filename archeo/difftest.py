@@ -241,8 +241,11 @@ def _run_hashed(run: Runner, batches: Sequence[str]) -> list[tuple[Outcome, str]
 
 
 def outcome_hash(outcome: Outcome) -> str:
+    """Equal hashes, equal behaviour. A hang's kind (CPU budget or wall clock) depends on the
+    machine's load, not on the code, so it is left out; a crash's signal is kept."""
     h = hashlib.sha256()
-    h.update(f"{outcome.status}\0{outcome.kind}\0".encode())
+    kind = "" if outcome.status == "hang" else outcome.kind
+    h.update(f"{outcome.status}\0{kind}\0".encode())
     h.update("\n".join(outcome.lines).encode())
     return h.hexdigest()
 
@@ -257,13 +260,16 @@ def difftest(
     progress: Callable[[str, int, int], None] | None = None,
     shrink: bool = True,
     combine: bool = True,
+    parents: dict[str, tuple[str, ...]] | None = None,
 ) -> DifftestResult:
     """Run every subject (commit, runner or None when it did not build) and the reference.
 
     `subjects` are in history order; each is compared with the reference and with the previous
     subject that built. `releases(introduced, ended)` names the release tags carrying a change.
     `combine` joins each revision's seeds into one batch per keyspace (see `run_joined`);
-    False runs one batch per seed, for the same result.
+    False runs one batch per seed, for the same result. `parents` (commit -> the revisions it
+    descends from, `Revision.parents`) makes "previous" the nearest tested ancestor rather than
+    the subject listed before, which differ on a branchy history.
     """
     reference = reference or reference_runner()
     sequences = settings.sequences()
@@ -280,7 +286,8 @@ def difftest(
     outs: dict[str, list[Outcome]] = {}
     total = len(built) * len(batches)
     done = 0
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = {
             commit: [(seeds, pool.submit(_run_hashed, run, [batches[i] for i in seeds])) for seeds in groups.values()]
             for commit, run in built
@@ -301,6 +308,11 @@ def difftest(
             outs[commit], hashes[commit] = found, digests
             done += len(batches)
             tick("revisions", done, total)
+    except BaseException:
+        # Ctrl-C: drop the queued runs instead of waiting for every one of them.
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     runners = dict(built)
     runners[REFERENCE] = reference
 
@@ -324,18 +336,19 @@ def difftest(
 
     reference_behaviour = hashlib.sha256("".join(ref_hash).encode()).hexdigest()[:16]
     verdicts: list[RevisionVerdict] = []
-    previous: str | None = None
+    listed_before: str | None = None
     for commit, run in subjects:
         if run is None:
             verdicts.append(RevisionVerdict(commit, "build-failed", None, None, error="did not build"))
             continue
         vs_ref = pair(REFERENCE, commit, ref_out, outs[commit], ref_hash, hashes[commit])
         vs_prev = None
+        previous = _tested_ancestor(commit, parents, outs) if parents is not None else listed_before
         if previous is not None:
             vs_prev = pair(previous, commit, outs[previous], outs[commit], hashes[previous], hashes[commit])
         behaviour = hashlib.sha256("".join(hashes[commit]).encode()).hexdigest()[:16]
         verdicts.append(RevisionVerdict(commit, "tested", vs_ref, vs_prev, behaviour))
-        previous = commit
+        listed_before = commit
 
     # Shrink every difference once per (behaviour, other side's behaviour) and reuse the witness.
     if shrink:
@@ -356,7 +369,8 @@ def difftest(
                     # witness serves every pair of the same two behaviours, in either order.
                     key = (*sorted((behaviour_of[pv.other], v.behaviour)), level)
                     witness = memo.get(key)
-                    if witness is None or not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level):
+                    # (a level shrinking could not isolate stays None in the memo: not retried)
+                    if key not in memo or (witness is not None and not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level)):
                         witness = find_witness(
                             seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level
                         )
@@ -477,26 +491,41 @@ def _dense_cut(ops: list[opslib.Op], a: Runner, b: Runner, level: str) -> list[o
 
 
 # ---------------------------------------------------------------- attribution
+def _tested_ancestor(commit: str, parents: dict[str, tuple[str, ...]], tested: dict) -> str | None:
+    """The nearest ancestor (first parents first) that was tested: deleted or unbuilt ones are skipped."""
+    queue, seen = list(parents.get(commit, ())), set()
+    while queue:
+        candidate = queue.pop(0)
+        if candidate in seen:
+            continue
+        seen.add(candidate)
+        if candidate in tested:
+            return candidate
+        queue.extend(parents.get(candidate, ()))
+    return None
+
+
 def attribute(
     verdicts: list[RevisionVerdict], releases: Callable[[str, str | None], list[str]] | None = None
 ) -> list[BehaviourChange]:
     """One change per revision that differs from its predecessor; ended where behaviour returns."""
     tested = [v for v in verdicts if v.status == "tested"]
+    behaviour_of = {v.commit: v.behaviour for v in tested}
     changes = []
-    open_changes: list[tuple[str, str]] = []  # (behaviour before the change, introducing commit)
+    open_changes: list[tuple[str, str]] = []  # (behaviour before the change, introducing commit), oldest first
     ends: dict[str, str] = {}
-    for i, v in enumerate(tested):
+    for v in tested:
         if v.vs_previous is None or v.vs_previous.level == "same":
             continue
-        # A revision that brings back the behaviour from before an open change ends it,
-        # rather than starting a change of its own.
-        closing = [c for before, c in open_changes if before == v.behaviour]
-        if closing:
-            for c in closing:
+        # A revision that brings back the behaviour from before an open change ends it — and
+        # every change opened since (A -> B -> C -> A ends both) — rather than starting one.
+        back = next((i for i, (before, _) in enumerate(open_changes) if before == v.behaviour), None)
+        if back is not None:
+            for _, c in open_changes[back:]:
                 ends[c] = v.commit
-            open_changes = [(b, c) for b, c in open_changes if c not in closing]
+            del open_changes[back:]
             continue
-        open_changes.append((tested[i - 1].behaviour, v.commit))
+        open_changes.append((behaviour_of[v.vs_previous.other], v.commit))
         pv = v.vs_previous
         witnesses = {w.level: w for w in pv.witnesses}
         for level, _seed in pv.levels or ((pv.level, pv.seed),):

@@ -74,11 +74,12 @@ class Limits:
     timeout: float = 10.0  # wall clock, seconds
     cpu_seconds: int = 5  # RLIMIT_CPU soft limit (SIGXCPU); the hard limit is one more
     # A finer CPU budget that grows with the batch (SIGPROF): base + per operation, in ms.
-    # Correct revisions need well under 1 µs an operation; 10 µs leaves room for load (and x4 for sanitizers),
+    # Every correct Xen revision needs at most 0.32 µs of CPU an operation (10k large-profile ops,
+    # process start included, measured); 5 µs is 15x that (and x4 for sanitizers),
     # and catches an endless loop in a fraction of a second. 0 turns it off. A batch of several
     # segments (joined by `w`) gets it per segment, sized by its longest segment.
-    cpu_ms_base: float = 50.0
-    cpu_ms_per_op: float = 0.01
+    cpu_ms_base: float = 25.0
+    cpu_ms_per_op: float = 0.005
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
     fsize_mb: int = 256  # RLIMIT_FSIZE: the trace is an in-memory file, so this caps its size too
 

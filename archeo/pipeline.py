@@ -62,15 +62,29 @@ def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Prog
     done = len(models)
     progress("parse", done, len(present))
     # pycparser is pure Python: processes, not threads, use both cores.
-    pool_type = ProcessPoolExecutor if jobs > 1 and len(todo) > 2 else ThreadPoolExecutor
-    with pool_type(max_workers=max(1, jobs)) as pool:
+    if jobs > 1 and len(todo) > 2:
+        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+    else:
+        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         for (rev, key), model in zip(todo, pool.map(parse_revision, [rev for rev, _ in todo])):
             models[rev.commit] = model
             if model.ok:
                 cache.put("models", key, model)
             done += 1
             progress("parse", done, len(present))
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: what finished is cached
+        raise
+    pool.shutdown()
     return models
+
+
+def _ignore_sigint() -> None:
+    """Parse workers leave Ctrl-C to the parent, which stops the pool (no worker tracebacks)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def structural_diffs(revisions: list[Revision], models: dict[str, Model]) -> tuple[dict, dict]:
@@ -168,11 +182,13 @@ def difftest_all(
         repr(config.settings),
         config.timeout,
         [(c, programs[c].key if programs.get(c) and programs[c].ok else "none") for c, _ in subjects],
+        [(r.commit, *r.parents) for r in revisions],
     )
     hit = cache.get("difftest", key)
     if hit is not None:
         return _with_releases(hit, releases)
-    result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress)
+    parents = {rev.commit: rev.parents for rev in revisions}
+    result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress, parents=parents)
     cache.put("difftest", key, result)
     return _with_releases(result, releases)
 

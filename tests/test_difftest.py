@@ -222,3 +222,29 @@ def test_a_trace_read_fast_is_the_same_outcome():
                 for status in ("ok", "crash"):
                     run = RunResult(status=status, stdout="\n".join(combo) + tail, lines=0, kind="k")
                     assert outcome_of_run(run) == Outcome.of_run(run), run.stdout
+
+
+def test_behaviour_returning_after_two_changes_ends_both():
+    """A -> B -> C -> A: the return to A ends the A->B change and the B->C one opened since."""
+    history = [("a1", reference), ("b", recoloured), ("c", crashes_on_erase), ("a2", reference)]
+    result = difftest(history, SMALL, reference=reference)
+    ends = {c.introduced_by: c.ended_by for c in result.changes}
+    assert ends == {"b": "a2", "c": "a2"}
+
+
+def test_previous_follows_parents_not_the_list():
+    """On a branchy history a revision is compared with its ancestor, not with the one listed before."""
+    history = [("base", reference), ("side", recoloured), ("main", reference)]
+    parents = {"base": (), "side": ("base",), "main": ("base",)}
+    result = difftest(history, SMALL, reference=reference, parents=parents)
+    by = {v.commit: v for v in result.revisions}
+    assert by["main"].vs_previous.other == "base" and by["main"].vs_previous.level == "same"
+    assert [c.introduced_by for c in result.changes] == ["side"]
+
+
+def test_two_hangs_are_the_same_behaviour_however_cut_off():
+    from archeo.compare import compare
+
+    a = Outcome("hang", ("ok", "ok", "ok"), kind="cpu-limit")
+    b = Outcome("hang", ("ok",), kind="timeout")
+    assert compare(["i", "i", "i", "i"], a, b).level == "same"

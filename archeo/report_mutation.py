@@ -29,6 +29,7 @@ def mutation_findings(results: list | None) -> dict | None:
                 "round_trip": "identical" if rt.identical else (rt.error or rt.level or "differs"),
                 "counts": {k: r.counts.get(k, 0) for k in COLUMNS},
                 "kill_score": None if r.kill_score is None else round(r.kill_score, 4),
+                "raw_score": _raw(r.counts),
                 "survivors": [
                     {
                         "function": m.mutant.function,
@@ -43,7 +44,21 @@ def mutation_findings(results: list | None) -> dict | None:
             }
         )
     total = totals(results)
-    return {"revisions": revisions, "total": {**{k: total.get(k, 0) for k in COLUMNS}, "kill_score": total.get("kill_score")}}
+    return {
+        "revisions": revisions,
+        "total": {**{k: total.get(k, 0) for k in COLUMNS}, "kill_score": total.get("kill_score"), "raw_score": _raw(total)},
+    }
+
+
+def _raw(counts: dict) -> float | None:
+    """Killed (crashes and hangs included) over every mutant that built: no equivalence assumed.
+
+    The kill score leaves out survivors presumed equivalent, so it says whether the usual seeds
+    find what a deeper search finds; this one says how many planted faults were caught at all.
+    """
+    built = counts.get("made", 0) - counts.get("stillborn", 0)
+    killed = sum(counts.get(k, 0) for k in (*KILLED, "crashed", "hung"))
+    return round(killed / built, 4) if built else None
 
 
 def _score(score) -> str:
@@ -54,18 +69,19 @@ INTRO = (
     "Mutants of each revision's own functions (made on the pycparser AST, printed back as C, built and run in the "
     "same sandbox), each difftested against its own revision on the usual seeds. Killed columns give the strongest "
     "level that differed; survivors passed the usual seeds, and *equivalent* ones also passed a deeper check with "
-    "3x the seeds on larger trees. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent)."
+    "3x the seeds on larger trees. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent); "
+    "raw score = (killed + crashed + hung) / (made − stillborn), which presumes nothing equivalent."
 )
 
 
 def mutation_md(m: dict, number: int) -> list[str]:
     out = [f"## {number}. Mutation analysis", "", INTRO, ""]
-    out += ["| commit | date | round trip | " + " | ".join(COLUMNS) + " | kill score |", "|---|---|---|" + "--:|" * (len(COLUMNS) + 1)]
+    out += ["| commit | date | round trip | " + " | ".join(COLUMNS) + " | kill score | raw score |", "|---|---|---|" + "--:|" * (len(COLUMNS) + 2)]
     for r in m["revisions"]:
         cells = [str(r["counts"][k]) for k in COLUMNS]
-        out.append(f"| `{r['commit'][:12]}` | {r['date'][:10]} | {r['round_trip']} | " + " | ".join(cells) + f" | {_score(r['kill_score'])} |")
+        out.append(f"| `{r['commit'][:12]}` | {r['date'][:10]} | {r['round_trip']} | " + " | ".join(cells) + f" | {_score(r['kill_score'])} | {_score(r['raw_score'])} |")
     t = m["total"]
-    out.append("| **total** | | | " + " | ".join(str(t[k]) for k in COLUMNS) + f" | **{_score(t['kill_score'])}** |")
+    out.append("| **total** | | | " + " | ".join(str(t[k]) for k in COLUMNS) + f" | **{_score(t['kill_score'])}** | **{_score(t['raw_score'])}** |")
     survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
     if survivors:
         out += ["", "Survivors, for a person to judge:", ""]
@@ -76,14 +92,14 @@ def mutation_md(m: dict, number: int) -> list[str]:
 
 
 def mutation_html(m: dict, number: int) -> str:
-    head = "".join(f"<th>{escape(c)}</th>" for c in ("commit", "date", "round trip", *COLUMNS, "kill score"))
+    head = "".join(f"<th>{escape(c)}</th>" for c in ("commit", "date", "round trip", *COLUMNS, "kill score", "raw score"))
     rows = []
     for r in m["revisions"]:
         cells = [f"<code>{escape(r['commit'][:12])}</code>", escape(r["date"][:10]), escape(r["round_trip"])]
-        cells += [str(r["counts"][k]) for k in COLUMNS] + [_score(r["kill_score"])]
+        cells += [str(r["counts"][k]) for k in COLUMNS] + [_score(r["kill_score"]), _score(r["raw_score"])]
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     t = m["total"]
-    rows.append("<tr><td><strong>total</strong></td><td></td><td></td>" + "".join(f"<td>{t[k]}</td>" for k in COLUMNS) + f"<td><strong>{_score(t['kill_score'])}</strong></td></tr>")
+    rows.append("<tr><td><strong>total</strong></td><td></td><td></td>" + "".join(f"<td>{t[k]}</td>" for k in COLUMNS) + f"<td><strong>{_score(t['kill_score'])}</strong></td><td><strong>{_score(t['raw_score'])}</strong></td></tr>")
     survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
     items = "".join(
         f"<li><code>{escape(r['commit'][:12])}</code> {escape(s['function'])}, line {s['line']}: {escape(s['operator'])} — "

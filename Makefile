@@ -7,7 +7,9 @@ REPO   ?= https://github.com/xen-project/xen.git
 ARGS   ?=
 export XEN_REPO
 
-.PHONY: run test bench clean
+MUTATE ?= 628c2a958eb5,6009f4ddb2cd,33dcdc8ae0b3,696ee5ca9f4e
+
+.PHONY: run run-mutation test bench clean
 
 $(BIN)/archeo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +19,10 @@ $(BIN)/archeo: pyproject.toml
 
 run: $(BIN)/archeo
 	$(BIN)/archeo run --repo $(REPO) $(ARGS)
+
+# The same report plus mutation analysis of four revisions across the eras (a few minutes).
+run-mutation: $(BIN)/archeo
+	$(BIN)/archeo run --repo $(REPO) --mutate $(MUTATE) $(ARGS)
 
 test: $(BIN)/archeo
 	$(BIN)/python -m pytest

@@ -73,3 +73,15 @@ def test_replay_of_the_reference_against_a_revision(planted, tmp_path, capsys):
     path.write_text(json.dumps({"a": "reference", "b": history.commits[0][:12], "level": "same", "ops": ["i 1", "i 2", "i 3", "d"]}))
     assert main(["replay", str(path), "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache")]) == 0
     assert "T 2:b 1:r . . 3:r . ." in capsys.readouterr().out
+
+
+def test_a_mutation_run_defaults_to_its_own_report_directory(planted, tmp_path, monkeypatch):
+    history, target, root = planted
+    monkeypatch.chdir(tmp_path)
+    argv = ["run", "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache"),
+            "--seeds", "2", "--ops", "300", "--quiet"]
+    assert main(argv) == 0
+    assert main(argv + ["--mutate", history.commits[0][:12], "--max-mutants", "3"]) == 0
+    plain, mutated = tmp_path / "reports" / "planted", tmp_path / "reports" / "planted-mutation"
+    assert "mutation" not in json.loads((plain / "findings.json").read_text())
+    assert "mutation" in json.loads((mutated / "findings.json").read_text())

@@ -15,7 +15,7 @@ HELP = "mine, parse, build and difftest every revision, then write the report un
 def add_arguments(parser) -> None:
     add_source_arguments(parser)
     add_run_arguments(parser)
-    parser.add_argument("--out", help="report directory (default: reports/<target>)")
+    parser.add_argument("--out", help="report directory (default: reports/<target>, or reports/<target>-mutation with --mutate)")
     parser.add_argument("--mutate", action="append", metavar="COMMITS",
                         help="also measure the tester's power by mutation on these revisions (commit prefixes, comma-separated)")
     parser.add_argument("--max-mutants", type=int, default=200, help="mutants per mutated revision (default: %(default)s)")
@@ -36,7 +36,10 @@ def run(args) -> int:
             raise ArcheoError(f"--max-mutants {args.max_mutants} is out of range: use 1 or more")
         config = replace(config, mutate=tuple(args.mutate), max_mutants=args.max_mutants)
     target = resolve_target(args)
-    out_dir = Path(args.out) if args.out else Path("reports") / target.name
+    # A report with mutation analysis goes beside the plain one by default, so `archeo run`
+    # always reproduces reports/<target>/ exactly and the slower mutation run has its own.
+    default_out = Path("reports") / (target.name + ("-mutation" if config.mutate else ""))
+    out_dir = Path(args.out) if args.out else default_out
     start = time.perf_counter()
     with Progress(enabled=None if not args.quiet else False) as progress:
         study = run_study(target, args.repo, config, cache_dir=args.cache, progress=progress, rev=args.rev)

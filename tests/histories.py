@@ -73,11 +73,11 @@ class Fixture:
     xen_paths: bool = False  # the 2004 shape after the xeno -> xen move (texts rewritten)
 
     def c_text(self) -> str:
-        text = (FIXTURE_DIR / self.source).read_text()
+        text = read_fixture(self.source)
         return xeno_to_xen(text) if self.xen_paths else text
 
     def h_text(self) -> str:
-        text = (FIXTURE_DIR / self.header).read_text()
+        text = read_fixture(self.header)
         return xeno_to_xen(text) if self.xen_paths else text
 
     def text(self, ext: str) -> str:
@@ -148,8 +148,51 @@ FIXTURES: dict[str, Fixture] = {
 
 
 def fixture_files() -> list[Path]:
-    """Every C and header file in the fixture directory."""
-    return sorted(p for p in FIXTURE_DIR.iterdir() if p.suffix in (".c", ".h"))
+    """Every C and header fixture, whether stored whole or as a diff (read with `read_fixture`)."""
+    names = {p.name.removesuffix(".diff") for p in FIXTURE_DIR.iterdir() if p.suffix in (".c", ".h", ".diff")}
+    return sorted(FIXTURE_DIR / n for n in names)
+
+
+def read_fixture(name: str) -> str:
+    """A fixture's text. The correct eras are stored whole; each broken or edited variant is
+    stored as `<name>.diff` against its base, so the fault is the diff and nothing else."""
+    whole = FIXTURE_DIR / name
+    if whole.is_file():
+        return whole.read_text()
+    return apply_diff((FIXTURE_DIR / f"{name}.diff").read_text())
+
+
+def apply_diff(diff: str) -> str:
+    """Apply a unified diff (as difflib writes it) to the base file its `---` line names.
+
+    Every context and removed line is checked against the base, so a base edited since the
+    diff was made fails loudly instead of producing a different variant.
+    """
+    lines = diff.splitlines(keepends=True)
+    base_name = lines[0][4:].strip()
+    base = read_fixture(base_name).splitlines(keepends=True)
+    out: list[str] = []
+    pos = 0  # next base line to copy
+    i = 2
+    while i < len(lines):
+        header = lines[i]
+        assert header.startswith("@@ "), f"bad hunk header in diff of {base_name}: {header!r}"
+        start = int(header.split()[1][1:].split(",")[0]) - 1
+        start = max(start, 0)
+        out += base[pos:start]
+        pos = start
+        i += 1
+        while i < len(lines) and not lines[i].startswith("@@ "):
+            tag, text = lines[i][0], lines[i][1:]
+            if tag in " -":
+                assert base[pos] == text, f"diff against {base_name} does not apply at line {pos + 1}"
+                pos += 1
+                if tag == " ":
+                    out.append(text)
+            elif tag == "+":
+                out.append(text)
+            i += 1
+    return "".join(out + base[pos:])
 
 
 def resolve_text(value: str) -> str:
@@ -164,8 +207,8 @@ def resolve_text(value: str) -> str:
         stem, dot, ext = value.rpartition(".")
         if dot and ext in ("c", "h") and stem in FIXTURES:
             return FIXTURES[stem].text(ext)
-        if value and (FIXTURE_DIR / value).is_file():
-            return (FIXTURE_DIR / value).read_text()
+        if value and FIXTURE_DIR / value in fixture_files():
+            return read_fixture(value)
     return value
 
 

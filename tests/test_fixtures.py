@@ -296,7 +296,7 @@ def test_every_fixture_file_is_ours_and_documented():
     readme = (H.FIXTURE_DIR / "README.md").read_text()
     used = {f.source for f in H.FIXTURES.values()} | {f.header for f in H.FIXTURES.values()}
     for path in H.fixture_files():
-        text = path.read_text()
+        text = H.read_fixture(path.name)
         assert text.startswith("/* SPDX-License-Identifier: MIT */\n"), path.name
         assert "archeo's tests" in text, path.name
         for foreign in ("GNU General Public", "Free Software Foundation", "Arcangeli",
@@ -319,6 +319,22 @@ def test_variants_are_small_edits_of_their_base():
                           if ln[:1] in "+-" and not ln.startswith(("+++", "---")))
             limit = {"structural": 30, "api": 20, "noprev": 25, "textonly": 40}.get(fx.name, 8)
             assert changed <= limit, (fx.name, ext, changed)
+
+
+def test_variants_are_stored_as_diffs_that_apply_exactly():
+    stored = sorted(p.name for p in H.FIXTURE_DIR.glob("*.diff"))
+    assert stored, "the variants are stored as diffs against their base"
+    for name in stored:
+        variant = name.removesuffix(".diff")
+        assert not (H.FIXTURE_DIR / variant).exists(), f"{variant} is stored twice"
+        text = H.read_fixture(variant)
+        assert text.endswith("\n") and text != H.read_fixture((H.FIXTURE_DIR / name).read_text().split()[1])
+    # a base edited under a diff makes it fail loudly, not silently produce another variant
+    import pytest as _pytest
+
+    broken = (H.FIXTURE_DIR / "crash.c.diff").read_text().replace("\n ", "\n X", 1)
+    with _pytest.raises(AssertionError, match="does not apply"):
+        H.apply_diff(broken)
 
 
 def test_resolve_text():

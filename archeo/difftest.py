@@ -133,6 +133,9 @@ class BehaviourChange:
     witness: Witness | None
     releases: tuple[str, ...] = ()
     detail: str = ""
+    # Revisions between `previous` and `introduced_by` that could not be tested (they did not
+    # build): the change may come from any of them, so it is "between previous and introduced_by".
+    untested_between: tuple[str, ...] = ()
 
 
 @dataclass
@@ -511,6 +514,10 @@ def attribute(
     """One change per revision that differs from its predecessor; ended where behaviour returns."""
     tested = [v for v in verdicts if v.status == "tested"]
     behaviour_of = {v.commit: v.behaviour for v in tested}
+    order = {v.commit: i for i, v in enumerate(verdicts)}
+
+    def untested_between(a: str, b: str) -> tuple[str, ...]:
+        return tuple(v.commit for v in verdicts[order[a] + 1 : order[b]] if v.status != "tested")
     changes = []
     open_changes: list[tuple[str, str]] = []  # (behaviour before the change, introducing commit), oldest first
     ends: dict[str, str] = {}
@@ -539,6 +546,7 @@ def attribute(
                     ended_by=None,
                     witness=witnesses.get(level),
                     detail=pv.detail if level == pv.level else "",
+                    untested_between=untested_between(pv.other, v.commit),
                 )
             )
     from dataclasses import replace
@@ -596,6 +604,7 @@ def to_json(result: DifftestResult) -> dict:
                 "level": c.level,
                 "previous": c.previous,
                 "detail": c.detail,
+                "untested_between": list(c.untested_between),
                 "witness": list(c.witness.ops) if c.witness else [],
                 "outcomes": c.witness.as_dict() if c.witness else None,
                 "releases": list(c.releases),

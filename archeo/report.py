@@ -718,6 +718,11 @@ def render_index_md(f: dict, figures: dict[str, str]) -> str:
             f"- introduced by [{_code(_short(c['introduced_by']))}](revisions/{c['introduced_by']}.md) "
             f"“{_cell(c['introduced_subject'])}”, against {_code(_short(c['previous']))}"
         )
+        if c.get("untested_between"):
+            out.append(
+                "- or by a revision in between that could not be tested: "
+                + ", ".join(_code(_short(x)) for x in c["untested_between"])
+            )
         if c["ended_by"]:
             out.append(f"- ended by [{_code(_short(c['ended_by']))}](revisions/{c['ended_by']}.md) ({(c['ended_date'] or '')[:10]}): behaviour returns to what it was")
         else:

@@ -286,7 +286,13 @@ def _changes(f: dict, by_commit: dict) -> str:
     for n, c in enumerate(f["changes"], 1):
         facts = [
             f"introduced by {_rev_link(c['introduced_by'], by_commit)} “{_e(c['introduced_subject'])}” "
-            f"({_e((c['introduced_date'] or '')[:10])}), against {_rev_link(c['previous'], by_commit)}",
+            f"({_e((c['introduced_date'] or '')[:10])}), against {_rev_link(c['previous'], by_commit)}"
+            + (
+                " — or by a revision in between that could not be tested: "
+                + ", ".join(_rev_link(x, by_commit) for x in c["untested_between"])
+                if c.get("untested_between")
+                else ""
+            ),
             (
                 f"ended by {_rev_link(c['ended_by'], by_commit)} ({_e((c['ended_date'] or '')[:10])}): behaviour returns to what it was"
                 if c["ended_by"]

@@ -248,3 +248,12 @@ def test_two_hangs_are_the_same_behaviour_however_cut_off():
     a = Outcome("hang", ("ok", "ok", "ok"), kind="cpu-limit")
     b = Outcome("hang", ("ok",), kind="timeout")
     assert compare(["i", "i", "i", "i"], a, b).level == "same"
+
+
+def test_a_change_behind_an_unbuilt_revision_names_it():
+    """A, F (did not build), B: B differs from A, but F may be the culprit; the change says so."""
+    history = [("a", reference), ("f", None), ("b", recoloured)]
+    result = difftest(history, SMALL, reference=reference)
+    (change,) = result.changes
+    assert change.introduced_by == "b" and change.previous == "a" and change.untested_between == ("f",)
+    assert to_json(result)["changes"][0]["untested_between"] == ["f"]

@@ -85,3 +85,21 @@ def test_a_mutation_run_defaults_to_its_own_report_directory(planted, tmp_path, 
     plain, mutated = tmp_path / "reports" / "planted", tmp_path / "reports" / "planted-mutation"
     assert "mutation" not in json.loads((plain / "findings.json").read_text())
     assert "mutation" in json.loads((mutated / "findings.json").read_text())
+
+
+def test_report_names_untested_revisions_a_change_may_come_from(tmp_path):
+    """The report says a change may come from a revision in between that did not build."""
+    from archeo.difftest import Settings, difftest
+    from archeo.records import Revision, Target
+    from archeo.report import write_report
+    from archeo.study import Study
+    from test_difftest import recoloured, reference
+
+    result = difftest([("a" * 40, reference), ("f" * 40, None), ("b" * 40, recoloured)], Settings(seeds=2, ops=200, profiles=("small",)), reference=reference)
+    revs = [Revision(c * 40, f"2020-01-0{i + 1}T00:00:00+00:00", "x", "s", "modified", "t.c", "t.h", 1, 1, text="", header_text="") for i, c in enumerate("afb")]
+    study = Study(Target("t", ("t.c",), ("t.h",)), "repo", "h" * 40, revs, {}, {}, {}, {}, result, "0")
+    write_report(study, tmp_path / "r")
+    md = (tmp_path / "r" / "index.md").read_text()
+    html = (tmp_path / "r" / "index.html").read_text()
+    assert "could not be tested: `ffffffffffff`" in md
+    assert "could not be tested" in html and "ffffffffffff" in html

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from . import ops as opslib
@@ -380,8 +380,8 @@ def difftest(
                         memo[key] = witness
                     if witness is not None:
                         found.append(_relabel(witness, pv.other, v.commit, runners))
-                new[name] = _replace(pv, witnesses=tuple(found))
-            shrunk.append(_replace(v, **new) if new else v)
+                new[name] = replace(pv, witnesses=tuple(found))
+            shrunk.append(replace(v, **new) if new else v)
             tick("shrinking", len(shrunk), len(verdicts))
         verdicts = shrunk
 
@@ -395,12 +395,6 @@ def difftest(
         reference_runs=len(batches),
         program_runs=total,
     )
-
-
-def _replace(v: RevisionVerdict, **kw) -> RevisionVerdict:
-    from dataclasses import replace
-
-    return replace(v, **kw)
 
 
 def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner]) -> Witness:
@@ -549,8 +543,6 @@ def attribute(
                     untested_between=untested_between(pv.other, v.commit),
                 )
             )
-    from dataclasses import replace
-
     out = []
     for c in changes:
         ended = ends.get(c.introduced_by)

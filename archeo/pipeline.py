@@ -18,7 +18,7 @@ from . import __version__
 from .cache import Cache, digest
 from .compare import Outcome
 from .difftest import DifftestResult, Settings, difftest
-from .records import Model, Program, Revision, RunResult, Target
+from .records import Model, Program, Revision, Target
 from .study import Study
 
 Progress = Callable[[str, int, int], None]
@@ -128,34 +128,9 @@ def program_runner(program: Program, timeout: float, executor=None):
     executor = executor or Executor(Limits(timeout=timeout, cpu_seconds=max(1, int(timeout * 0.8))))
 
     def run(batch: str) -> Outcome:
-        return outcome_of_run(executor.run(program, batch))
+        return Outcome.of_run(executor.run(program, batch))
 
     return run
-
-
-def outcome_of_run(run: RunResult) -> Outcome:
-    """`Outcome.of_run(run)`, the same value, with no Python loop over the lines.
-
-    A difftest turns millions of trace lines into Outcomes while the reference runs in the
-    same interpreter: finding the first `END` / `SIGNAL ` line with `list.index` and `str.find`
-    instead of a loop over the lines halves that work.
-    """
-    text = run.stdout
-    lines = text.split("\n")
-    try:
-        end = lines.index("END")
-    except ValueError:
-        end = -1
-    cut = end if end >= 0 else len(lines)
-    signal = 0 if text.startswith("SIGNAL ") else text.find("\nSIGNAL ") + 1  # 0: none, unless first
-    if signal or text.startswith("SIGNAL "):
-        cut = min(cut, text.count("\n", 0, signal))  # the line where it begins
-    if cut < len(lines):
-        del lines[cut:]
-    elif lines[-1] == "":
-        lines.pop()
-    status = "error" if run.status == "ok" and end < 0 else run.status
-    return Outcome(status=status, lines=tuple(lines), kind=run.kind)
 
 
 def difftest_all(

@@ -42,7 +42,8 @@ from archeo.compare import Outcome  # noqa: E402
 from archeo.difftest import Settings, difftest, outcome_hash, run_joined  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402
-from archeo.pipeline import RunConfig, build_all, outcome_of_run, parse_all, program_runner  # noqa: E402
+from archeo.compare import Outcome  # noqa: E402
+from archeo.pipeline import RunConfig, build_all, parse_all, program_runner  # noqa: E402
 from archeo.reference import run_batch  # noqa: E402
 
 BUGGY = ("e95def2cb97d", "5603a282fd02")  # self-loop in rb_erase: hang or crash
@@ -115,7 +116,7 @@ def one_revision_parts(program, batches, config) -> tuple[dict[str, float], int]
         t0 = time.perf_counter()
         result = ex.run(program, batch)
         t1 = time.perf_counter()
-        outcome = outcome_of_run(result)
+        outcome = Outcome.of_run(result)
         t2 = time.perf_counter()
         joined_runs.append((t1 - t0, t2 - t1))
         return outcome
@@ -126,7 +127,7 @@ def one_revision_parts(program, batches, config) -> tuple[dict[str, float], int]
         outcome_hash(o)
     whole = time.perf_counter() - start
     parts[f"joined: executor.run ({len(joined_runs)} processes)"] = sum(a for a, _ in joined_runs)
-    parts["joined: outcome_of_run (split lines)"] = sum(b for _, b in joined_runs)
+    parts["joined: Outcome.of_run (split lines)"] = sum(b for _, b in joined_runs)
     parts["joined: cut into seeds + outcome_hash"] = whole - sum(a + b for a, b in joined_runs)
     start = time.perf_counter()
     for batch in batches:

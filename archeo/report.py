@@ -1004,12 +1004,12 @@ def write_report(study: Study, out_dir: Path | str) -> ReportFiles:
             _write(staging / page, render_revision_md(findings, r))
             revision_pages.append(page)
         if study.difftest is not None:  # replayable witnesses, inside the same atomic swap
-            from .witness import witness_document
+            from .witness import write_witness
 
             for i, change in enumerate(study.difftest.changes, 1):
                 if change.witness is not None:
                     name = f"{i:02d}-{change.introduced_by[:12]}-{change.level}.json"
-                    _write(staging / "witnesses" / name, json.dumps(witness_document(change.witness, study.target.name), indent=2) + "\n")
+                    write_witness(staging / "witnesses" / name, change.witness, study.target.name)
         _write(staging / "index.md", render_index_md(findings, figures))
         _write(staging / "index.html", render_html(findings, figures))
         _write(staging / MARKER, dumps(findings))  # last: its presence marks a complete report

@@ -14,11 +14,19 @@ A process per seed costs more than the seed's operations, so each revision runs 
 joined into one batch per keyspace with `w` (wipe, docs/protocol.md), and the trace is cut back
 into one outcome per seed, the same, byte for byte, as one run per seed (`run_joined`). The
 reference runs per seed, in-process, at the same time as the programs.
+
+"Compared by hash first" starts in the harness: a runner that speaks digest mode (a
+`pipeline.ProgramRunner`) says one CRC-32 + Adler-32 + length line per seed instead of its
+trace (`run_digested`), and only a seed whose digest differs from the reference's is run again
+for its whole trace, once per distinct digest. A seed that stops (crash, hang) has its own
+lines in digest mode too. So a revision that behaves like the reference moves a few hundred
+bytes into Python instead of megabytes, and the outcomes are the same as without digests.
 """
 
 from __future__ import annotations
 
 import hashlib
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
@@ -156,6 +164,30 @@ def reference_runner() -> Runner:
     return lambda batch: Outcome.of_trace(run_batch(batch))
 
 
+def _bodies(batches: Sequence[str]) -> tuple[str, list[str], list[int]]:
+    """The shared header, each batch's operations (newline-terminated), and their counts."""
+    header = batches[0][: batches[0].find("\n") + 1]
+    bodies, sizes = [], []
+    for batch in batches:
+        if not batch.startswith(header):
+            raise ValueError("run_joined: the batches must share their header (keyspace)")
+        body = batch[len(header) :]
+        if body and not body.endswith("\n"):
+            body += "\n"
+        bodies.append(body)
+        sizes.append(body.count("\n"))
+    return header, bodies, sizes
+
+
+def _next_join(sizes: Sequence[int], i: int) -> int:
+    """Where the joined run starting at batch i ends: as many as fit in JOIN_OPS (at least one)."""
+    j, total = i + 1, sizes[i]
+    while j < len(sizes) and total + 1 + sizes[j] <= JOIN_OPS:
+        total += 1 + sizes[j]
+        j += 1
+    return j
+
+
 def run_joined(run: Runner, batches: Sequence[str]) -> list[Outcome]:
     """`[run(b) for b in batches]`, from as few runs as possible: the batches joined with `w`.
 
@@ -169,23 +201,11 @@ def run_joined(run: Runner, batches: Sequence[str]) -> list[Outcome]:
     """
     if not batches:
         return []
-    header = batches[0][: batches[0].find("\n") + 1]
-    bodies, sizes = [], []
-    for batch in batches:
-        if not batch.startswith(header):
-            raise ValueError("run_joined: the batches must share their header (keyspace)")
-        body = batch[len(header) :]
-        if body and not body.endswith("\n"):
-            body += "\n"
-        bodies.append(body)
-        sizes.append(body.count("\n"))
+    header, bodies, sizes = _bodies(batches)
     out: list[Outcome] = []
     i, joined = 0, True
     while i < len(batches):
-        j, total = i + 1, sizes[i]
-        while joined and j < len(batches) and total + 1 + sizes[j] <= JOIN_OPS:
-            total += 1 + sizes[j]
-            j += 1
+        j = _next_join(sizes, i) if joined else i + 1
         if j - i == 1:
             out.append(run(batches[i]))
             i += 1
@@ -243,6 +263,108 @@ def _run_hashed(run: Runner, batches: Sequence[str]) -> list[tuple[Outcome, str]
     return [(outcome, outcome_hash(outcome)) for outcome in run_joined(run, batches)]
 
 
+DIGEST = "#digest "
+
+
+def trace_digest(outcome: Outcome) -> str:
+    """The digest line the harness writes for a segment that ran these result lines."""
+    text = "".join(line + "\n" for line in outcome.lines).encode()
+    return f"{DIGEST}{zlib.crc32(text):08x} {zlib.adler32(text):08x} {len(text)}"
+
+
+def run_digested(run, batches: Sequence[str]) -> list[Outcome | str]:
+    """Like `run_joined`, through the runner's digest mode: per batch, its digest line when it
+    ran to the end, else its Outcome (the lines of a segment that stopped come in full).
+
+    A batch whose ending digest mode cannot tell as run alone would (killed by the wall
+    clock, stopped inside a `w`, lines dropped past the harness's cap) is run alone for its
+    whole trace; output that does not fit the batches falls back to `run_joined`.
+    """
+    if not batches:
+        return []
+    header, bodies, sizes = _bodies(batches)
+    out: list[Outcome | str] = []
+    i = 0
+    while i < len(batches):
+        j = _next_join(sizes, i)
+        got = _split_digests(run.digests(header + "w\n".join(bodies[i:j])), sizes[i:j])
+        if got is None:
+            out.extend(run_joined(run, batches[i:]))
+            break
+        items, alone = got
+        out.extend(items)
+        i += len(items)
+        if alone and i < len(batches):
+            out.append(run(batches[i]))
+            i += 1
+    return out
+
+
+def _split_digests(whole: Outcome, sizes: Sequence[int]) -> tuple[list[Outcome | str], bool] | None:
+    """What a digest-mode run decides: the batches it settled, in order, and whether the next
+    one must be run alone (True) — or None when its lines do not fit the batches."""
+    lines, items, k = whole.lines, [], 0
+    last = len(sizes) - 1
+    for j, n in enumerate(sizes):
+        if k < len(lines) and lines[k].startswith(DIGEST):
+            items.append(lines[k])
+            k += 1
+            if j < last:
+                if k < len(lines) and lines[k] == "ok":
+                    k += 1
+                    continue
+                if k == len(lines) and whole.status != "ok":
+                    return items, True  # stopped inside the `w`: the next batch alone
+                return None
+            if k == len(lines) and whole.status == "ok":
+                return items, False
+            if k == len(lines):
+                return items[:-1], True  # died after its last line: let a whole run say how
+            return None
+        if whole.status == "ok" or (whole.status == "error" and whole.kind == "batch"):
+            return None  # a finished segment without a digest: not digest mode
+        own = lines[k:]
+        if len(own) > n:
+            return None
+        if whole.kind == "timeout" or own[:1] == ("#dropped",):
+            return items, True  # its lines are not all here: run it alone
+        items.append(Outcome(whole.status, own, whole.kind))
+        return items, False
+    return items, False
+
+
+def _run_digest_hashed(run, batches: Sequence[str]) -> list[tuple[Outcome | str, str | None]]:
+    """run_digested, each Outcome with its hash (a digest is matched later, with the reference's)."""
+    return [(item, None if isinstance(item, str) else outcome_hash(item)) for item in run_digested(run, batches)]
+
+
+def _fetch_whole_traces(outs, hashes, whole_of, runners, batches, groups, pool) -> None:
+    """Replace every digest that differs from the reference's by its whole outcome.
+
+    Each distinct (seed, digest) is run once, on the first revision that showed it (joined per
+    keyspace, as before), and shared by every revision with the same digest for that seed.
+    """
+    wanted: dict[str, list[int]] = {}
+    for (i, _digest), commit in whole_of.items():
+        wanted.setdefault(commit, []).append(i)
+    keyspace_of = {i: key for key, seeds in groups.items() for i in seeds}
+    futures = []
+    for commit, seeds in wanted.items():
+        by_key: dict[str, list[int]] = {}
+        for i in sorted(seeds):
+            by_key.setdefault(keyspace_of[i], []).append(i)
+        for group in by_key.values():
+            futures.append((commit, group, pool.submit(_run_hashed, runners[commit], [batches[i] for i in group])))
+    got: dict[tuple[int, str], tuple[Outcome, str]] = {}
+    for commit, group, future in futures:
+        for i, result in zip(group, future.result()):
+            got[(i, outs[commit][i])] = result
+    for commit, found in outs.items():
+        for i, item in enumerate(found):
+            if isinstance(item, str):
+                found[i], hashes[commit][i] = got[(i, item)]
+
+
 def outcome_hash(outcome: Outcome) -> str:
     """Equal hashes, equal behaviour. A hang's kind (CPU budget or wall clock) depends on the
     machine's load, not on the code, so it is left out; a crash's signal is kept."""
@@ -292,25 +414,36 @@ def difftest(
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         futures = {
-            commit: [(seeds, pool.submit(_run_hashed, run, [batches[i] for i in seeds])) for seeds in groups.values()]
+            commit: [
+                (seeds, pool.submit(_run_digest_hashed if hasattr(run, "digests") else _run_hashed, run, [batches[i] for i in seeds]))
+                for seeds in groups.values()
+            ]
             for commit, run in built
         }
         # The reference meanwhile, here: the programs' threads mostly wait for their processes.
-        ref_out, ref_hash = [], []
+        ref_out, ref_hash, ref_digest = [], [], []
         for i, batch in enumerate(batches):
             ref_out.append(reference(batch))
             ref_hash.append(outcome_hash(ref_out[-1]))
+            ref_digest.append(trace_digest(ref_out[-1]))
             tick("reference", i + 1, len(batches))
         hashes: dict[str, list[str]] = {}
+        # (seed, digest) -> where its whole trace comes from: the first revision that showed it
+        whole_of: dict[tuple[int, str], str] = {}
         for commit, fs in futures.items():
             found: list = [None] * len(batches)
             digests: list = [None] * len(batches)
             for seeds, future in fs:
-                for i, (outcome, digest) in zip(seeds, future.result()):
-                    found[i], digests[i] = outcome, digest
+                for i, (item, digest) in zip(seeds, future.result()):
+                    if isinstance(item, str) and item == ref_digest[i]:
+                        item, digest = ref_out[i], ref_hash[i]  # the reference's trace, byte for byte
+                    elif isinstance(item, str):
+                        whole_of.setdefault((i, item), commit)
+                    found[i], digests[i] = item, digest
             outs[commit], hashes[commit] = found, digests
             done += len(batches)
             tick("revisions", done, total)
+        _fetch_whole_traces(outs, hashes, whole_of, dict(built), batches, groups, pool)
     except BaseException:
         # Ctrl-C: drop the queued runs instead of waiting for every one of them.
         pool.shutdown(wait=True, cancel_futures=True)

@@ -80,6 +80,11 @@ class Limits:
     # segments (joined by `w`) gets it per segment, sized by its longest segment.
     cpu_ms_base: float = 25.0
     cpu_ms_per_op: float = 0.005
+    # The watchdog (harness --stall-ms): one operation that holds the CPU for two ticks of this
+    # many ms is a hang (not in sanitizer builds: their reports are long work, no heartbeat). A correct operation takes microseconds and the
+    # engine's own walks keep a heartbeat, so an endless loop costs ~2-3 ticks instead of the
+    # whole budget. The kernel rounds the tick up to its own (4 ms at HZ=250). 0 turns it off.
+    stall_ms: float = 4.0
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
     fsize_mb: int = 256  # RLIMIT_FSIZE: the trace is an in-memory file, so this caps its size too
 
@@ -159,8 +164,14 @@ class Executor:
         timeout: float | None = None,
         memory_mb: int | None = None,
         cpu_seconds: int | None = None,
+        digest: bool = False,
     ) -> RunResult:
-        """One batch through one program. Never raises for anything the program does."""
+        """One batch through one program. Never raises for anything the program does.
+
+        `digest=True` asks the harness for one `#digest` line per finished segment instead of
+        its result lines (docs/protocol.md, "Digest mode"); a segment that stops still has its
+        lines. The RunResult's `lines` then counts output lines, not operations.
+        """
         path = program.path if isinstance(program, Program) else os.fspath(program) if program else None
         limits = replace(
             self.limits,
@@ -183,6 +194,10 @@ class Executor:
         # could not leave the network, and from then on this executor stops asking.
         want_net = self.isolate_network and self.network in (None, "isolated")
         argv, preexec = self._command(path, limits, sanitize, want_net, max(segments), len(segments))
+        if digest:
+            if self.confine != "harness":
+                raise ValueError("digest mode needs confine='harness' (only our harness speaks it)")
+            argv.append("--digest")
         workdir = tempfile.mkdtemp(dir=self._base)
         start = time.perf_counter()
         stdin, stdout, stderr = _memfile("batch", data), _memfile("trace"), _memfile("stderr")
@@ -220,7 +235,7 @@ class Executor:
             elif self.network is None and proc.returncode == 0:
                 self.network = "isolated"
         notes = self._notes()
-        return classify(out, err_text, proc.returncode, timed_out, seconds, notes, batch_ops=_count_ops(data))
+        return classify(out, err_text, proc.returncode, timed_out, seconds, notes, batch_ops=None if digest else _count_ops(data))
 
     def _sanitized(self, path: str) -> bool:
         """Is this a sanitizer build (`program --info` says so)? Asked once per program."""
@@ -242,9 +257,12 @@ class Executor:
         if self.confine == "harness":
             argv = [path, "--cpu", str(int(limits.cpu_seconds)), "--as", str(int(limits.memory_mb)),
                     "--fsize", str(int(limits.fsize_mb) << 20)]
+            slower = 4 if sanitize else 1
             if limits.cpu_ms_base:  # SIGPROF budget, see Limits
                 budget = limits.cpu_ms_base + limits.cpu_ms_per_op * n_ops
-                argv += ["--cpu-ms", str(int(budget * (4 if sanitize else 1)))]
+                argv += ["--cpu-ms", str(int(budget * slower))]
+            if limits.stall_ms and not sanitize:  # the watchdog, see Limits (a sanitizer build ignores it)
+                argv += ["--stall-ms", str(max(1, int(limits.stall_ms)))]
             if segments > 1:  # both CPU budgets re-armed at each `w`
                 argv += ["--segments", str(segments)]
             if want_net:

@@ -46,9 +46,9 @@ class RunConfig:
 
 
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
-    from .cparse import parse_revision
+    from .cparse import history_runs, parse_run
 
-    code = _source_hash("cparse.py", "shim/include", "records.py")
+    code = _source_hash("cparse.py", "chunks.py", "parse_reuse.py", "shim/include", "records.py")
     present = [r for r in revisions if r.present]
     models: dict[str, Model] = {}
     todo = []
@@ -61,17 +61,20 @@ def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Prog
             todo.append((rev, key))
     done = len(models)
     progress("parse", done, len(present))
-    # pycparser is pure Python: processes, not threads, use both cores.
-    if jobs > 1 and len(todo) > 2:
-        pool = ProcessPoolExecutor(max_workers=jobs, initializer=_ignore_sigint)
+    # Each worker parses a contiguous run of revisions, which share most of their code
+    # (cparse.parse_run reuses it). pycparser is pure Python: processes, not threads, use both cores.
+    runs = history_runs(todo, jobs)
+    if len(runs) > 1 and len(todo) > 2:
+        pool = ProcessPoolExecutor(max_workers=len(runs), initializer=_ignore_sigint)
     else:
-        pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+        pool = ThreadPoolExecutor(max_workers=max(1, len(runs)))
     try:
-        for (rev, key), model in zip(todo, pool.map(parse_revision, [rev for rev, _ in todo])):
-            models[rev.commit] = model
-            if model.ok:
-                cache.put("models", key, model)
-            done += 1
+        for run, run_models in zip(runs, pool.map(parse_run, [[rev for rev, _ in run] for run in runs])):
+            for (rev, key), model in zip(run, run_models):
+                models[rev.commit] = model
+                if model.ok:
+                    cache.put("models", key, model)
+            done += len(run)
             progress("parse", done, len(present))
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)  # Ctrl-C: what finished is cached
@@ -121,16 +124,31 @@ def build_all(
     return programs
 
 
-def program_runner(program: Program, timeout: float, executor=None):
-    """A runner (batch -> Outcome) for a built program; share `executor` across programs."""
+@dataclass(frozen=True)
+class ProgramRunner:
+    """A runner (batch -> Outcome) for a built program, which also speaks digest mode.
+
+    `runner(batch)` is the whole trace; `runner.digests(batch)` the harness's digest-mode
+    output (a `#digest` line per finished segment, the lines of a segment that stopped), which
+    difftest compares with the reference's digests before it reads any whole trace.
+    """
+
+    program: Program
+    executor: object  # execute.Executor
+
+    def __call__(self, batch: str) -> Outcome:
+        return Outcome.of_run(self.executor.run(self.program, batch))
+
+    def digests(self, batch: str) -> Outcome:
+        return Outcome.of_run(self.executor.run(self.program, batch, digest=True))
+
+
+def program_runner(program: Program, timeout: float, executor=None) -> ProgramRunner:
+    """A runner for a built program; share `executor` across programs."""
     from .execute import Executor, Limits
 
     executor = executor or Executor(Limits(timeout=timeout, cpu_seconds=max(1, int(timeout * 0.8))))
-
-    def run(batch: str) -> Outcome:
-        return Outcome.of_run(executor.run(program, batch))
-
-    return run
+    return ProgramRunner(program, executor)
 
 
 def difftest_all(

@@ -10,7 +10,7 @@ import pytest
 
 from archeo import ops as opslib
 from archeo.compare import Outcome
-from archeo.difftest import Settings, difftest, find_witness, run_joined, to_json
+from archeo.difftest import Settings, _split_digests, difftest, find_witness, run_digested, run_joined, to_json, trace_digest
 from archeo.errors import ArcheoError
 from archeo.reference import run_batch
 
@@ -172,6 +172,60 @@ def test_joined_runs_save_processes_and_resume_after_a_stop():
     spy = Spy(ignores_wipe(None))
     run_joined(spy, BATCHES)
     assert len(spy.batches) == 1 + len(BATCHES)
+
+
+class DigestSpeaker:
+    """A fake of the harness's digest mode over a runner: each segment of a joined batch gives
+    its digest when it runs to the end, else its own lines and the run stops there."""
+
+    def __init__(self, run):
+        self.run, self.whole, self.digested = run, 0, 0
+
+    def __call__(self, batch: str) -> Outcome:
+        self.whole += 1
+        return self.run(batch)
+
+    def digests(self, batch: str) -> Outcome:
+        self.digested += 1
+        header, body = batch.split("\n", 1)
+        lines: list[str] = []
+        segments = body.split("w\n")
+        for j, segment in enumerate(segments):
+            out = self.run(header + "\n" + segment)
+            if out.status != "ok":
+                return Outcome(out.status, tuple(lines) + out.lines, out.kind)
+            lines.append(trace_digest(out))
+            if j < len(segments) - 1:
+                lines.append("ok")
+        return Outcome("ok", tuple(lines))
+
+
+@pytest.mark.parametrize(
+    "runner", [reference, without_iterators, crashes_on_erase, stops_at("r", "hang", "cpu-limit")],
+    ids=["reference", "without-iterators", "crash", "hang"],
+)
+def test_digested_runs_give_digests_of_finished_batches_and_outcomes_of_stopped_ones(runner):
+    speaker = DigestSpeaker(runner)
+    expected = [runner(b) for b in BATCHES]
+    got = run_digested(speaker, BATCHES)
+    assert got == [trace_digest(o) if o.status == "ok" else o for o in expected]
+    assert speaker.whole == 0  # nothing needed a whole trace
+
+
+def test_digests_that_cannot_say_how_a_batch_ended_send_it_whole():
+    sizes = [3, 3, 3]
+    d = [trace_digest(Outcome("ok", (str(i),) * 3)) for i in range(3)]
+    # stopped inside the second `w`: the first two are settled, the third is run alone
+    assert _split_digests(Outcome("hang", (d[0], "ok", d[1]), "cpu-limit"), sizes) == ([d[0], d[1]], True)
+    # killed by the wall clock, or its lines dropped past the harness's cap: run alone
+    assert _split_digests(Outcome("hang", (d[0], "ok", "ok"), "timeout"), sizes) == ([d[0]], True)
+    assert _split_digests(Outcome("crash", (d[0], "ok", "#dropped", "ok"), "SIGSEGV"), sizes) == ([d[0]], True)
+    # a stop with its own lines is that batch's outcome
+    assert _split_digests(Outcome("crash", (d[0], "ok", "ok", "dup"), "SIGSEGV"), sizes) == (
+        [d[0], Outcome("crash", ("ok", "dup"), "SIGSEGV")], False)
+    # not digest mode at all, or more lines than operations: None (read the traces whole)
+    assert _split_digests(Outcome("ok", ("ok",) * 11), sizes) is None
+    assert _split_digests(Outcome("crash", (d[0], "ok") + ("ok",) * 4, "SIGSEGV"), sizes) is None
 
 
 def test_a_timeout_is_never_blamed_on_the_batch_its_lines_end_in():

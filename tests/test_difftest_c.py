@@ -108,31 +108,114 @@ def test_seeds_joined_or_run_one_by_one_give_the_same_json(planted):
     assert "crash" in {v.vs_reference.level for v in result.revisions}  # joined runs were cut short and resumed
 
 
-def test_joined_hangs_and_crashes_match_runs_alone(tmp_path):
-    """The fixture programs that hang, crash or break invariants: joined or one by one, the same json."""
+BROKEN = ("era2009", "hang", "crash", "invariant", "corrupt", "era2004", "observable")
+
+
+@pytest.fixture(scope="module")
+def fixture_programs(tmp_path_factory):
+    """The fixture programs that hang, crash or break invariants, with a correct one and a 2004 one."""
     import histories as H
     from archeo.build import Builder, Toolchain
     from archeo.cparse import parse_revision
     from archeo.records import Revision
 
-    builder = Builder(tmp_path / "cache", False, Toolchain.probe())
-    subjects = []
+    builder = Builder(tmp_path_factory.mktemp("fixture-programs"), False, Toolchain.probe())
+    programs = {}
+    for name in BROKEN:
+        fx = H.FIXTURES[name]
+        rev = Revision(commit=(name.encode().hex() + "0" * 40)[:40], date="2009-05-26T00:00:00+00:00",
+                       author="fixtures", subject=name, status="modified", path=H.C_PATH_2004,
+                       header_path="xen/include/" + fx.include, added=0, removed=0, text=fx.c_text(),
+                       header_text=fx.h_text())
+        program = builder.build(rev, parse_revision(rev))
+        assert program.ok, program.error
+        programs[name] = program
+    return programs
+
+
+def test_joined_hangs_and_crashes_match_runs_alone(fixture_programs):
+    """The fixture programs that hang, crash or break invariants: joined or one by one, the same json."""
     with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
-        for name in ("era2009", "hang", "crash", "invariant", "corrupt", "era2004", "observable"):
-            fx = H.FIXTURES[name]
-            rev = Revision(commit=(name.encode().hex() + "0" * 40)[:40], date="2009-05-26T00:00:00+00:00",
-                           author="fixtures", subject=name, status="modified", path=H.C_PATH_2004,
-                           header_path="xen/include/" + fx.include, added=0, removed=0, text=fx.c_text(),
-                           header_text=fx.h_text())
-            program = builder.build(rev, parse_revision(rev))
-            assert program.ok, program.error
-            subjects.append((rev.commit, program_runner(program, 5, executor)))
+        subjects = [(p.commit, program_runner(p, 5, executor)) for p in fixture_programs.values()]
         settings = Settings(seeds=6, ops=2000)
         joined = difftest(subjects, settings, jobs=2, combine=True)
         alone = difftest(subjects, settings, jobs=2, combine=False)
     assert json.dumps(to_json(joined)) == json.dumps(to_json(alone))
     levels = {v.commit: v.vs_reference.level for v in joined.revisions}
     assert levels[subjects[1][0]] == "hang" and levels[subjects[2][0]] == "crash"
+
+
+class Counting:
+    """A program runner that counts whole-trace runs and digest-mode runs; `digests=False`
+    hides digest mode, so difftest reads every trace whole (the way without digests)."""
+
+    def __init__(self, runner, digests: bool):
+        self.runner, self.whole, self.digested = runner, 0, 0
+        if digests:
+            self.digests = self._digests
+
+    def __call__(self, batch):
+        self.whole += 1
+        return self.runner(batch)
+
+    def _digests(self, batch):
+        self.digested += 1
+        return self.runner.digests(batch)
+
+
+def test_digests_give_the_json_of_whole_traces_and_read_only_what_differs(fixture_programs):
+    """Digest mode changes nothing in the result; a revision that behaves like the reference has
+    no trace read whole, and a difference shared by two revisions is read once."""
+    settings = Settings(seeds=6, ops=2000)
+    with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
+        whole = [(p.commit, Counting(program_runner(p, 5, executor), False)) for p in fixture_programs.values()]
+        digested = [(p.commit, Counting(program_runner(p, 5, executor), True)) for p in fixture_programs.values()]
+        twin = fixture_programs["era2004"]  # the 2004 API twice: its NA digests are read once
+        digested.append(("f" * 40, Counting(program_runner(twin, 5, executor), True)))
+        whole.append(("f" * 40, Counting(program_runner(twin, 5, executor), False)))
+        a = difftest(whole, settings, jobs=2, shrink=False)
+        b = difftest(digested, settings, jobs=2, shrink=False)
+    assert json.dumps(to_json(a)) == json.dumps(to_json(b))
+    runs = {name: runner for name, (_, runner) in zip([*BROKEN, "twin"], digested)}
+    assert runs["era2009"].whole == 0 and runs["era2009"].digested >= 1
+    assert runs["era2004"].whole >= 1 and runs["twin"].whole == 0  # the same digests: read once
+    assert all(runner.digested == 0 for _, runner in whole)
+    assert {v.vs_reference.level for v in b.revisions} >= {"hang", "crash", "observable", "api", "same"}
+
+
+def test_the_harness_digest_is_the_reference_digest(fixture_programs):
+    """`#digest` lines from C equal trace_digest of the reference's outcome, segment by segment."""
+    from archeo import ops as opslib
+    from archeo.difftest import reference_runner, run_digested, trace_digest
+
+    batches = [opslib.encode(opslib.generate(seed, 1500, profile="small"), 64) for seed in range(4)]
+    reference = reference_runner()
+    with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
+        runner = program_runner(fixture_programs["era2009"], 5, executor)
+        got = run_digested(runner, batches)
+        raw = runner.digests(batches[0] + "w\n" + batches[1].split("\n", 1)[1])
+    assert got == [trace_digest(reference(b)) for b in batches]
+    assert raw.status == "ok" and raw.lines == (got[0], "ok", got[1])
+
+
+def test_a_segment_past_the_digest_cap_is_read_whole(fixture_programs):
+    """Past --digest-cap the harness folds a segment's lines away; if that segment then dies it
+    says `#dropped`, and difftest reads that seed whole instead of trusting half its lines."""
+    import subprocess
+
+    from archeo import ops as opslib
+    from archeo.compare import Outcome
+    from archeo.difftest import _split_digests
+    from archeo.execute import classify
+
+    ops = opslib.generate(0, 2000, profile="small")  # the crash fixture dies in it, past 256 bytes of trace
+    batch = opslib.encode(ops)
+    proc = subprocess.run([fixture_programs["crash"].path, "--digest", "--digest-cap", "256"], input=batch,
+                          capture_output=True, text=True, timeout=10)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode < 0 and lines[0] == "#dropped" and lines[-1].startswith("SIGNAL ")
+    whole = Outcome.of_run(classify(proc.stdout, proc.stderr, proc.returncode))
+    assert whole.status == "crash" and _split_digests(whole, [len(ops)]) == ([], True)
 
 
 def test_a_witness_replays_from_its_file(planted, tmp_path, capsys):

@@ -131,26 +131,50 @@ def test_a_null_dereference_is_a_crash_with_the_trace_so_far(programs, executor)
     assert batch.splitlines()[1 + result.lines].startswith("e ")  # it died in rb_erase
 
 
-def test_an_endless_loop_is_a_hang_at_the_cpu_budget(programs, executor):
+def test_an_endless_loop_is_a_hang_at_the_cpu_budget(programs):
     """The per-batch CPU budget (SIGPROF) catches the loop in a fraction of a second."""
-    start = time.monotonic()
-    result = executor.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
+    with Executor(replace(FAST, stall_ms=0)) as ex:
+        start = time.monotonic()
+        result = ex.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
     assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal.SIGPROF)
     assert time.monotonic() - start < 0.9
     assert result.lines == 4 and result_lines(result.stdout) == ["ok"] * 4 + [f"SIGNAL {int(signal.SIGPROF)}"]
 
 
+def test_the_watchdog_catches_an_endless_loop_long_before_the_budget(programs):
+    """One operation stuck for two watchdog ticks is a hang: SIGPROF, the same lines as the
+    budget gives, but without spending a budget of two seconds."""
+    with Executor(replace(FAST, cpu_seconds=3, cpu_ms_base=2000, stall_ms=4)) as ex:
+        start = time.monotonic()
+        result = ex.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
+        seconds = time.monotonic() - start
+    assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal.SIGPROF)
+    assert result_lines(result.stdout) == ["ok"] * 4 + [f"SIGNAL {int(signal.SIGPROF)}"]
+    assert seconds < 0.5
+
+
+def test_long_work_of_the_harness_itself_is_not_a_stall(programs):
+    """Wiping and resetting a pool of two million nodes, and walking a big tree, take many
+    watchdog ticks; the engine's heartbeat says it is working, so the run ends well."""
+    keys = 1 << 20
+    batch = batch_of(*(f"i {k}" for k in range(0, keys, 37)), "d", "v", "x", "w", "w", "v", keyspace=keys)
+    with Executor(replace(FAST, cpu_seconds=5, cpu_ms_base=5000, stall_ms=1)) as ex:
+        result = ex.run(programs("era2009"), batch)
+    assert result.status == "ok", (result.kind, result.stderr)
+    assert result_lines(result.stdout)[-2:] == ["ok 0 0", "END"]
+
+
 def test_without_the_budget_the_cpu_rlimit_still_catches_it(programs):
     from archeo.execute import Executor
 
-    with Executor(replace(FAST, cpu_ms_base=0)) as plain:
+    with Executor(replace(FAST, cpu_ms_base=0, stall_ms=0)) as plain:
         result = plain.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
     assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal.SIGXCPU)
     assert result.lines == 4 and result_lines(result.stdout) == ["ok"] * 4 + ["SIGNAL 24"]  # the 5th insert hangs
 
 
 def test_the_wall_clock_timeout_kills_the_whole_group(programs):
-    with Executor(Limits(timeout=0.5, cpu_seconds=30, cpu_ms_base=0)) as ex:
+    with Executor(Limits(timeout=0.5, cpu_seconds=30, cpu_ms_base=0, stall_ms=0)) as ex:
         start = time.monotonic()
         result = ex.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8))))
     assert (result.status, result.kind) == ("hang", "timeout")
@@ -266,7 +290,7 @@ def test_a_crash_in_a_later_segment_keeps_the_segments_before(programs, executor
 def test_the_cpu_budgets_are_per_segment(programs):
     """Each `w` re-arms --cpu-ms (and RLIMIT_CPU): a hang in the fourth segment is caught as alone."""
     fine, hangs = batch_of("i 0", "i 1", "i 2", "i 3"), batch_of(*(f"i {k}" for k in range(8)))
-    for limits, signal_number in ((FAST, signal.SIGPROF), (replace(FAST, cpu_ms_base=0), signal.SIGXCPU)):
+    for limits, signal_number in ((FAST, signal.SIGPROF), (replace(FAST, cpu_ms_base=0, stall_ms=0), signal.SIGXCPU)):
         with Executor(limits) as ex:
             result = ex.run(programs("hang"), joined(fine, fine, fine, hangs, fine))
         assert (result.status, result.kind, result.signal) == ("hang", "cpu-limit", signal_number)

@@ -130,7 +130,7 @@ static inline void end_line(void)
     ROOM(1);
     archeo_out.buf[archeo_out.len++] = '\n';
     archeo_out.committed = archeo_out.len;
-    if (__builtin_expect(archeo_out.committed >= ARCHEO_FLUSH_EVERY, 0))
+    if (__builtin_expect(archeo_out.committed >= archeo_out.flush_at, 0))
         archeo_rt_flush();
 }
 
@@ -138,7 +138,7 @@ static inline void end_line(void)
     do {                     \
         PUTS(lit "\n");      \
         archeo_out.committed = archeo_out.len; \
-        if (__builtin_expect(archeo_out.committed >= ARCHEO_FLUSH_EVERY, 0)) \
+        if (__builtin_expect(archeo_out.committed >= archeo_out.flush_at, 0)) \
             archeo_rt_flush(); \
     } while (0)
 
@@ -170,6 +170,7 @@ static void op_insert(unsigned int k)
             LINE("dup");
             return;
         }
+        ARCHEO_BEAT();
         if (__builtin_expect(++steps > poolsize, 0)) {
             LINE("cycle");
             return;
@@ -208,6 +209,7 @@ static void op_find(unsigned int k)
             LINE("1");
             return;
         }
+        ARCHEO_BEAT();
         if (__builtin_expect(++steps > poolsize, 0)) {
             LINE("cycle");
             return;
@@ -278,6 +280,7 @@ static void op_dump(void)
     stack[sp++] = root.rb_node;
     while (sp) {
         archeo_node_t *n = stack[--sp];
+        ARCHEO_BEAT();
         if (__builtin_expect(o > limit, 0)) {   /* make room; the buffer may move */
             archeo_out.len = (unsigned long)(o - archeo_out.buf);
             archeo_rt_reserve(64);
@@ -327,6 +330,7 @@ static void op_verify(void)
             int red = ARCHEO_IS_RED(n) ? 1 : 0;
             unsigned long b = above + (unsigned long)!red;
 
+            ARCHEO_BEAT();
             if (++count > poolsize) {
                 LINE("bad cycle");
                 return;
@@ -389,31 +393,47 @@ static void op_reset(void)
 {
     unsigned long i;
     root.rb_node = (archeo_node_t *)0;
-    for (i = 0; i < keyspace; i++)
+    for (i = 0; i < keyspace; i++) {
         present[i] = 0;
+        ARCHEO_BEAT();
+    }
     LINE("ok");
+}
+
+/* Every pool node as a fresh harness has it: zeroed, its key set. One node at a time with a
+ * heartbeat, so the watchdog does not take a big wipe for a stuck operation. */
+static void fresh_pool(void)
+{
+    unsigned long i;
+#ifdef ARCHEO_SANITIZE
+    for (i = 0; i < poolsize; i++) {   /* allocated on first use; a zeroed entry is a fresh one */
+        if (items[i])
+            __builtin_memset(&items[i]->node, 0, sizeof(archeo_node_t));
+        ARCHEO_BEAT();
+    }
+#else
+    for (i = 0; i < poolsize; i++) {
+        __builtin_memset(&pool[i].node, 0, sizeof(archeo_node_t));
+        pool[i].key = (unsigned int)(i >> 1);
+        ARCHEO_BEAT();
+    }
+#endif
 }
 
 /* `w`: back to the state of a fresh harness with the same keyspace (docs/protocol.md): no
  * tree, every pool node zeroed, every key's current slot 0. The CPU budgets start again first,
- * so the wipe itself counts against the next segment. */
+ * so the wipe itself (and, in digest mode, the digest of the segment before) counts against
+ * the next segment. */
 static void op_wipe(void)
 {
-    unsigned long i;
     archeo_rt_segment();
+    archeo_rt_segment_end();
     __builtin_memset(&root, 0, sizeof(root));
     __builtin_memset(cur, 0, keyspace);
     __builtin_memset(present, 0, keyspace);
-#ifdef ARCHEO_SANITIZE
-    for (i = 0; i < poolsize; i++)   /* allocated on first use; a zeroed entry is a fresh one */
-        if (items[i])
-            __builtin_memset(&items[i]->node, 0, sizeof(archeo_node_t));
-#else
-    __builtin_memset(pool, 0, poolsize * sizeof(struct archeo_item));
-    for (i = 0; i < poolsize; i++)
-        pool[i].key = (unsigned int)(i >> 1);
-#endif
+    fresh_pool();
     LINE("ok");
+    archeo_rt_segment_begin();
 }
 
 /* ---------------------------------------------------------------- the batch */
@@ -455,8 +475,10 @@ static void setup(void)
     items = archeo_rt_calloc(poolsize, sizeof(*items));
 #else
     pool = archeo_rt_calloc(poolsize, sizeof(struct archeo_item));
-    for (i = 0; i < poolsize; i++)
+    for (i = 0; i < poolsize; i++) {
         pool[i].key = (unsigned int)(i >> 1);
+        ARCHEO_BEAT();
+    }
 #endif
     (void)i;
 }
@@ -482,6 +504,7 @@ int archeo_run(const char *in, __SIZE_TYPE__ size)
         int keyed = code == 'i' || code == 'e' || code == 'f' || code == 'n' || code == 'p' ||
                     code == 'r' || code == 'c' || code == 'z';
         line++;
+        ARCHEO_BEAT();
         if (keyed) {
             if (p >= end || *p++ != ' ')
                 archeo_rt_fail(ARCHEO_EXIT_BATCH, "operation needs a key", line);
@@ -535,7 +558,8 @@ int archeo_run(const char *in, __SIZE_TYPE__ size)
             archeo_rt_fail(ARCHEO_EXIT_BATCH, "unknown operation", line);
         }
     }
+    archeo_rt_segment_end();
     LINE("END");
-    archeo_rt_flush();
+    archeo_rt_finish();
     return 0;
 }

@@ -21,9 +21,15 @@ struct archeo_out {
     volatile __SIZE_TYPE__ committed;   /* end of the last complete line */
     volatile __SIZE_TYPE__ flushed;     /* bytes of buf already written by a flush in progress */
     volatile int flushing;
+    __SIZE_TYPE__ flush_at;             /* flush when `committed` reaches this (digest mode: the cap) */
 };
 
 extern struct archeo_out archeo_out;
+
+/* The engine's heartbeat: bumped for every operation and every step of its own walks, so the
+ * runtime's watchdog can tell an operation that never ends from a long batch (--stall-ms). */
+extern volatile unsigned long archeo_beat;
+#define ARCHEO_BEAT() (archeo_beat++)
 
 /* Flush at least every this many bytes (docs/protocol.md). */
 #define ARCHEO_FLUSH_EVERY 65536
@@ -34,6 +40,9 @@ void archeo_rt_reserve(__SIZE_TYPE__ need);           /* room for `need` more by
 void *archeo_rt_calloc(__SIZE_TYPE__ n, __SIZE_TYPE__ size);   /* never returns NULL */
 __attribute__((noreturn)) void archeo_rt_fail(int code, const char *what, unsigned long line);
 void archeo_rt_segment(void);                         /* `w`: a new segment, its CPU budgets re-armed */
+void archeo_rt_segment_end(void);                     /* the segment's lines are done (digest mode: say its digest) */
+void archeo_rt_segment_begin(void);                   /* the next segment starts after what was written */
+void archeo_rt_finish(void);                          /* write everything: the run is over */
 
 /* engine (harness.c) */
 int archeo_run(const char *in, __SIZE_TYPE__ n);      /* the exit status */

@@ -2,12 +2,26 @@
  * archeo harness runtime: everything the engine needs from libc, compiled with the system
  * headers (the engine and the revision are built -nostdinc, see harness.h).
  *
- *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--segments N] [--as MB] [--fsize BYTES] [--no-net]
- *           < batch > trace
+ *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--stall-ms MS] [--segments N] [--as MB]
+ *           [--fsize BYTES] [--no-net] [--digest] [--digest-cap BYTES] < batch > trace
  *
- * --cpu-ms is a finer CPU budget than RLIMIT_CPU's whole seconds (an ITIMER_PROF timer that
- * raises SIGPROF): a batch of a few thousand operations needs milliseconds, so a revision that
- * loops forever is caught in a fraction of a second instead of a whole one.
+ * --cpu-ms is a finer CPU budget than RLIMIT_CPU's whole seconds (checked from an ITIMER_PROF
+ * timer; SIGPROF ends the run): a batch of a few thousand operations needs milliseconds, so a
+ * revision that loops forever is caught in a fraction of a second instead of a whole one.
+ *
+ * --stall-ms is a watchdog on single operations: the timer ticks every MS of CPU, and when two
+ * ticks in a row find the engine's heartbeat (archeo_beat, bumped per operation and per step
+ * of its own walks) where it was, one call into the revision has taken at least 2 x MS of CPU.
+ * A correct rbtree operation takes microseconds, so that is an endless loop: SIGPROF, exactly
+ * as the budget would end it, only much sooner (the budget must cover a whole long segment).
+ * Sanitizer builds ignore it: writing their report is long work without a heartbeat.
+ *
+ * --digest (docs/protocol.md, "Digest mode"): each segment's result lines are kept in memory
+ * and replaced, when the segment ends, by one line `#digest <crc32> <adler32> <bytes>` over
+ * them; a segment that dies still has its lines flushed, as without --digest. difftest compares
+ * digests with the reference's and reads whole traces only where they differ, so megabytes of
+ * trace no longer cross into Python. Past --digest-cap bytes (8 MiB) a segment's lines are
+ * folded into its digest and dropped; should it then die, `#dropped` precedes its last lines.
  *
  * Both CPU budgets are per segment: a batch made of several runs joined by `w` (wipe,
  * docs/protocol.md) gets them afresh at each `w` (archeo_rt_segment), so each of its segments
@@ -35,11 +49,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "harness.h"
 
 struct archeo_out archeo_out;
+volatile unsigned long archeo_beat;
 
 static void write_all(const char *p, size_t n)
 {
@@ -55,7 +71,84 @@ static void write_all(const char *p, size_t n)
     }
 }
 
-void archeo_rt_flush(void)
+/* ---------------------------------------------------------------- digest mode */
+static int digest_mode;
+static size_t digest_cap = 8u << 20;
+static unsigned int crc_table[8][256];
+static unsigned int d_crc, d_adler;   /* of the segment's lines folded so far */
+static unsigned long long d_bytes;
+static int d_dropped;
+
+static void crc_init(void)
+{
+    unsigned int i, j, c;
+    for (i = 0; i < 256; i++) {
+        c = i;
+        for (j = 0; j < 8; j++)
+            c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+        crc_table[0][i] = c;
+    }
+    for (i = 0; i < 256; i++)
+        for (j = 1; j < 8; j++)
+            crc_table[j][i] = crc_table[0][crc_table[j - 1][i] & 0xff] ^ (crc_table[j - 1][i] >> 8);
+}
+
+/* CRC-32 as zlib computes it (zlib.crc32 in Python), eight bytes a step. */
+static unsigned int crc_update(unsigned int crc, const unsigned char *p, size_t n)
+{
+    crc = ~crc;
+    while (n >= 8) {
+        unsigned int lo = crc ^ ((unsigned int)p[0] | (unsigned int)p[1] << 8 | (unsigned int)p[2] << 16 | (unsigned int)p[3] << 24);
+        crc = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^ crc_table[5][(lo >> 16) & 0xff] ^
+              crc_table[4][lo >> 24] ^ crc_table[3][p[4]] ^ crc_table[2][p[5]] ^ crc_table[1][p[6]] ^ crc_table[0][p[7]];
+        p += 8;
+        n -= 8;
+    }
+    while (n--)
+        crc = crc_table[0][(crc ^ *p++) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+/* Adler-32 as zlib computes it (zlib.adler32): a second, independent check beside the CRC. */
+static unsigned int adler_update(unsigned int adler, const unsigned char *p, size_t n)
+{
+    unsigned long a = adler & 0xffff, b = adler >> 16;
+    while (n) {
+        size_t k = n < 5552 ? n : 5552;   /* the most bytes before b can overflow 32 bits */
+        n -= k;
+        while (k--) {
+            a += *p++;
+            b += a;
+        }
+        a %= 65521;
+        b %= 65521;
+    }
+    return (unsigned int)(b << 16 | a);
+}
+
+static void fold(const char *p, size_t n)
+{
+    while (n) {   /* in slices, with a heartbeat: a big segment is work, not a stall */
+        size_t k = n < 65536 ? n : 65536;
+        d_crc = crc_update(d_crc, (const unsigned char *)p, k);
+        d_adler = adler_update(d_adler, (const unsigned char *)p, k);
+        d_bytes += k;
+        p += k;
+        n -= k;
+        archeo_beat++;
+    }
+}
+
+static void digest_reset(void)
+{
+    d_crc = 0;
+    d_adler = 1;
+    d_bytes = 0;
+    d_dropped = 0;
+}
+
+/* Write the committed lines out (whatever the mode). */
+static void write_committed(void)
 {
     size_t n = archeo_out.committed;
     const char *p = archeo_out.buf;
@@ -76,13 +169,59 @@ void archeo_rt_flush(void)
     archeo_out.len -= n;
     archeo_out.committed = 0;
     archeo_out.flushing = 0;
+    archeo_beat++;
+}
+
+/* The engine's periodic flush. In digest mode it comes only at the cap: the segment's lines
+ * so far go into its digest and are dropped (a death in this segment says `#dropped`). */
+void archeo_rt_flush(void)
+{
+    size_t n = archeo_out.committed;
+    if (!digest_mode) {
+        write_committed();
+        return;
+    }
+    if (!n)
+        return;
+    fold(archeo_out.buf, n);
+    d_dropped = 1;
+    memmove(archeo_out.buf, archeo_out.buf + n, archeo_out.len - n);
+    archeo_out.len -= n;
+    archeo_out.committed = 0;
+}
+
+void archeo_rt_segment_end(void)
+{
+    char line[64];
+    int n;
+    if (!digest_mode)
+        return;
+    fold(archeo_out.buf, archeo_out.committed);
+    n = snprintf(line, sizeof(line), "#digest %08x %08x %llu\n", d_crc, d_adler, d_bytes);
+    archeo_out.len = archeo_out.committed = 0;   /* the lines are in the digest now */
+    memcpy(archeo_out.buf, line, (size_t)n);
+    archeo_out.len = archeo_out.committed = (size_t)n;
+    write_committed();
+    digest_reset();
+}
+
+void archeo_rt_segment_begin(void)
+{
+    if (digest_mode)
+        write_committed();   /* the `w` line: from here on the buffer holds this segment only */
+}
+
+void archeo_rt_finish(void)
+{
+    write_committed();
 }
 
 void archeo_rt_reserve(size_t need)
 {
     if (archeo_out.len + need <= archeo_out.cap)
         return;
-    archeo_rt_flush();   /* make room by writing the complete lines */
+    if (!digest_mode || archeo_out.committed >= archeo_out.flush_at)
+        archeo_rt_flush();   /* make room by writing (or, past the digest cap, folding) the complete lines */
     if (archeo_out.len + need <= archeo_out.cap)
         return;
     /* one line longer than the buffer (a dump of a big tree): grow */
@@ -117,6 +256,8 @@ void archeo_rt_fail(int code, const char *what, unsigned long line)
 static void flush_for_death(void)
 {
     size_t n = archeo_out.committed;
+    if (digest_mode && d_dropped)
+        write_all("#dropped\n", 9);
     if (archeo_out.flushing) {
         /* died while flushing: write what that flush had not written yet */
         size_t done = archeo_out.flushed;
@@ -193,23 +334,69 @@ static void limit(int resource, rlim_t soft, rlim_t hard)
     setrlimit(resource, &rl);
 }
 
-/* The CPU budgets of one segment (--cpu, --cpu-ms); 0 when not asked for. */
+/* The CPU budgets of one segment (--cpu, --cpu-ms) and the watchdog (--stall-ms); 0 when
+ * not asked for. */
 static rlim_t cpu_seconds, cpu_hard;
-static unsigned long cpu_ms;
+static unsigned long cpu_ms, stall_ms;
+static volatile long long segment_start_us;   /* process CPU time when the segment began */
+static unsigned long seen_beat;
+static int strikes;
 
-static void arm_cpu_ms(void)
+static long long cpu_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);   /* async-signal-safe */
+    return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+/* SIGPROF, every tick of the timer: over the segment's budget, or stuck in one operation, is
+ * a hang (on_fatal: flush, `SIGNAL 27`, die by SIGPROF). */
+static void on_tick(int sig)
+{
+    if (cpu_ms && cpu_now_us() - segment_start_us >= (long long)cpu_ms * 1000LL) {
+        on_fatal(sig);   /* returns with SIGPROF pending at its default action: death on return */
+        return;
+    }
+    if (stall_ms) {
+        if (archeo_beat != seen_beat) {
+            seen_beat = archeo_beat;
+            strikes = 0;
+        } else if (++strikes >= 2)
+            on_fatal(sig);
+    }
+}
+
+/* One periodic ITIMER_PROF: every --stall-ms with the watchdog, else once per budget. */
+static void start_timer(void)
 {
     struct itimerval it;
+    unsigned long period_ms = stall_ms ? stall_ms : cpu_ms;
+    segment_start_us = cpu_now_us();
     memset(&it, 0, sizeof(it));
-    it.it_value.tv_sec = (time_t)(cpu_ms / 1000);
-    it.it_value.tv_usec = (suseconds_t)((cpu_ms % 1000) * 1000);
+    it.it_value.tv_sec = it.it_interval.tv_sec = (time_t)(period_ms / 1000);
+    it.it_value.tv_usec = it.it_interval.tv_usec = (suseconds_t)((period_ms % 1000) * 1000);
     setitimer(ITIMER_PROF, &it, NULL);
+}
+
+static void arm_timer(void)
+{
+    struct sigaction sa;
+    if (!stall_ms && !cpu_ms)
+        return;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_tick;
+    sa.sa_flags = SA_ONSTACK | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    sigaction(SIGPROF, &sa, NULL);
+    start_timer();
 }
 
 void archeo_rt_segment(void)
 {
-    if (cpu_ms)
-        arm_cpu_ms();   /* a fresh countdown */
+    if (cpu_ms && !stall_ms)
+        start_timer();   /* a fresh countdown of the whole budget */
+    else if (cpu_ms)
+        segment_start_us = cpu_now_us();   /* a fresh budget, checked at the watchdog's ticks */
     if (cpu_seconds) {
         struct rusage ru;
         if (getrusage(RUSAGE_SELF, &ru) == 0) {
@@ -257,6 +444,7 @@ static char *read_stdin(size_t *size)
         if (r == 0)
             break;
         n += (size_t)r;
+        archeo_beat++;
     }
     *size = n;
     return buf;
@@ -283,6 +471,18 @@ int main(int argc, char **argv)
         } else if (!strcmp(a, "--cpu-ms")) {
             cpu_ms = strtoul(v, NULL, 10);
             i++;
+        } else if (!strcmp(a, "--stall-ms")) {
+#ifndef ARCHEO_SANITIZE   /* a sanitizer's report (symbolising stacks) is long work without a heartbeat */
+            stall_ms = strtoul(v, NULL, 10);
+#endif
+            i++;
+        } else if (!strcmp(a, "--digest"))
+            digest_mode = 1;
+        else if (!strcmp(a, "--digest-cap")) {
+            digest_cap = strtoul(v, NULL, 10);
+            if (digest_cap < 64)
+                digest_cap = 64;
+            i++;
         } else if (!strcmp(a, "--segments")) {
             segments = strtoul(v, NULL, 10);
             if (!segments)
@@ -307,8 +507,6 @@ int main(int argc, char **argv)
         cpu_hard = (cpu_seconds + 1) * (rlim_t)segments;
         limit(RLIMIT_CPU, cpu_seconds, cpu_hard);
     }
-    if (cpu_ms)
-        arm_cpu_ms();
     if (no_net)
         net_errno = leave_network();
     if (info) {
@@ -329,7 +527,14 @@ int main(int argc, char **argv)
     archeo_out.buf = malloc(archeo_out.cap);
     if (!archeo_out.buf)
         archeo_rt_fail(ARCHEO_EXIT_OOM, "out of memory for the trace", 0);
+    archeo_out.flush_at = ARCHEO_FLUSH_EVERY;
+    if (digest_mode) {
+        crc_init();
+        digest_reset();
+        archeo_out.flush_at = digest_cap;
+    }
     install_handlers();
+    arm_timer();   /* after the handlers: the budget counts from here, reading the batch included */
     batch = read_stdin(&size);
     return archeo_run(batch, size);
 }

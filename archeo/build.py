@@ -289,7 +289,7 @@ def stage_sources(rev: Revision, layout: _Layout, config: str, dest: Path) -> No
 
 def first_error(stderr: str, tmp: str = "") -> str:
     """The compiler's (or linker's) first error line, without our temporary directory in it."""
-    lines = [line.replace(tmp + "/", "").strip() for line in stderr.splitlines() if line.strip()]
+    lines = [(line.replace(tmp + "/", "") if tmp else line).strip() for line in stderr.splitlines() if line.strip()]
     for line in lines:
         if re.search(r"\berror\b|undefined reference|multiple definition", line):
             return line

@@ -18,7 +18,6 @@ the very same shim, so the model describes exactly what gets compiled.
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import multiprocessing
 import os
@@ -26,7 +25,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations
 from pathlib import Path
 
@@ -36,7 +35,9 @@ from pycparserext.ext_c_generator import GnuCGenerator
 from pycparserext.ext_c_lexer import GnuCLexer
 from pycparserext.ext_c_parser import AttributeSpecifier, FuncDeclExt, GnuCParser
 
+from .chunks import Brace, Scan, scan_unit
 from .errors import ArcheoError
+from .parse_reuse import ChunkMemo
 from .records import Field, Function, Macro, Model, Param, ParseError, Revision, Struct
 
 SHIM_INCLUDE = Path(__file__).resolve().parent / "shim" / "include"
@@ -53,51 +54,91 @@ def parse_history(
     gcc: str = "gcc",
     shim: str | os.PathLike | None = None,
     jobs: int = 1,
+    reuse: bool = True,
 ) -> list[Model]:
     """A model for every present revision, in order; a failing one carries its error.
 
-    One `MacroNormaliser` serves a run of consecutive revisions, since most macro bodies
-    repeat unchanged from one revision to the next. `jobs` > 1 (0: one per CPU) splits
-    the history into that many contiguous runs parsed in forked worker processes; the
-    models are the same either way.
+    `jobs` > 1 (0: one per CPU) splits the history into that many contiguous runs
+    (`history_runs`) parsed in forked worker processes. Each run is parsed by
+    `parse_run`, which reuses what consecutive revisions share; `reuse=False` parses
+    every revision on its own. The models are the same either way.
     """
     present = [rev for rev in revisions if rev.present]
-    jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
-    jobs = min(jobs, len(present))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return _parse_run(present, gcc, shim)
-    size = -(-len(present) // jobs)
-    runs = [present[i : i + size] for i in range(0, len(present), size)]
+    runs = history_runs(present, jobs)
+    if len(runs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return parse_run(present, gcc, shim, reuse)
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=len(runs), mp_context=context) as pool:
-        results = pool.map(_parse_run, runs, [gcc] * len(runs), [shim] * len(runs))
+        results = pool.map(parse_run, runs, [gcc] * len(runs), [shim] * len(runs), [reuse] * len(runs))
         return [model for run in results for model in run]
 
 
-def _parse_run(revisions: list[Revision], gcc: str, shim) -> list[Model]:
-    normaliser = MacroNormaliser()
-    return [parse_revision(rev, gcc=gcc, shim=shim, normaliser=normaliser) for rev in revisions]
+def history_runs(revisions: list, jobs: int) -> list[list]:
+    """`jobs` (0: one per CPU) contiguous runs of about equal length, for one worker each.
+
+    Contiguous, because a run's revisions share most of their code (see `parse_run`).
+    """
+    jobs = (os.cpu_count() or 1) if jobs == 0 else max(1, jobs)
+    size = -(-len(revisions) // min(jobs, len(revisions))) if revisions else 1
+    return [revisions[i : i + size] for i in range(0, len(revisions), size)]
+
+
+def parse_run(revisions: list[Revision], gcc: str = "gcc", shim=None, reuse: bool = True) -> list[Model]:
+    """Models of a run of revisions, parsed in order, sharing one `Reuse` when `reuse`."""
+    shared = Reuse() if reuse else None
+    return [parse_revision(rev, gcc=gcc, shim=shim, reuse=shared) for rev in revisions]
+
+
+class Reuse:
+    """What one run of revisions shares: macro normal forms, and the facts of each chunk.
+
+    Lives as long as one `parse_run`: an optimisation, never a source of truth. A
+    revision parsed with it gets the model it would get without it.
+    """
+
+    def __init__(self):
+        self.normaliser = MacroNormaliser()
+        self.chunks: ChunkMemo[tuple[ExtFacts, ...]] = ChunkMemo(relocate)
 
 
 def parse_revision(
     rev: Revision,
     gcc: str = "gcc",
     shim: str | os.PathLike | None = None,
-    normaliser: MacroNormaliser | None = None,
+    reuse: Reuse | None = None,
 ) -> Model:
-    """Preprocess and parse one revision. Errors in the revision's code end up in `Model.error`."""
+    """Preprocess and parse one revision. Errors in the revision's code end up in `Model.error`.
+
+    With `reuse` (see `parse_run`), only the chunks of its code that earlier revisions
+    of the run did not have are parsed.
+    """
     if not rev.present:
         raise ArcheoError(f"revision {rev.short} has no {rev.path} (status {rev.status}): only present revisions parse")
-    own = _own_files(rev)
+    ctx = RevisionContext.of(rev)
     try:
         with tempfile.TemporaryDirectory(prefix="archeo-parse-") as tmp:
             include_dirs = layout_revision(rev, tmp)
             output = preprocess(rev.path, include_dirs, cwd=tmp, gcc=gcc, shim=shim)
         unit = split_preprocessed(output)
-        ast, tokens = parse_c(unit.code, rev.path)
+        scan = scan_unit(unit.code, rev.path)
+        facts = _reused_facts(scan, ctx, reuse.chunks) if reuse is not None else None
+        if facts is None:
+            facts = [ext_facts(ext, ctx) for ext in parse_c(unit.code, rev.path).ext]
     except _StageFailure as failure:
         return _base_model(rev, error=failure.error)
-    return build_model(rev, ast, tokens, unit, own, normaliser or MacroNormaliser())
+    return build_model(rev, facts, scan.braces, unit, ctx, reuse.normaliser if reuse is not None else MacroNormaliser())
+
+
+def _reused_facts(scan: Scan, ctx: RevisionContext, memo: ChunkMemo) -> list[ExtFacts] | None:
+    """The facts of every declaration, chunk by chunk; None when the whole unit must be parsed."""
+    if scan.chunks is None:
+        return None
+    per_chunk = memo.results(
+        scan.chunks,
+        compute=lambda exts: tuple(ext_facts(ext, ctx) for ext in exts),
+        variant=lambda chunk: ctx.file_origin(chunk.file),
+    )
+    return None if per_chunk is None else [facts for chunk in per_chunk for facts in chunk]
 
 
 def layout_revision(rev: Revision, dest: str | os.PathLike) -> list[str]:
@@ -138,19 +179,22 @@ def preprocess(source: str, include_dirs, cwd, gcc: str = "gcc", shim=None) -> s
     return proc.stdout
 
 
-def parse_c(code: str, filename: str = "<string>") -> tuple[c_ast.FileAST, Tokens]:
-    """Parse preprocessed C (line markers allowed) with GCC syntax; also return its tokens.
+def parse_c(code: str, filename: str = "<string>") -> c_ast.FileAST:
+    """Parse preprocessed C (line markers allowed) with GCC syntax.
 
-    This is the one place the parser is called, so tests that guard the
-    pycparser/pycparserext pin exercise exactly what the stage uses.
+    This is the one place a whole unit is parsed (`parse_reuse` parses chunks of one
+    with the same parser class), so tests that guard the pycparser/pycparserext pin
+    exercise exactly what the stage uses.
     """
-    parser = _RecordingParser()
     try:
-        ast = parser.parse(code, filename)
+        return GnuCParser().parse(code, filename)
     except PycParseError as exc:
-        raise _StageFailure(_pyc_error(str(exc), filename, parser.clex.last)) from None
-    lexer = parser.clex
-    return ast, Tokens(tuple(lexer.braces), tuple(lexer.starts))
+        failed = _LastTokenParser()
+        try:
+            failed.parse(code, filename)
+        except PycParseError:
+            pass
+        raise _StageFailure(_pyc_error(str(exc), filename, failed.clex.last)) from None
 
 
 # ---------------------------------------------------------------- gcc output
@@ -200,6 +244,9 @@ def _marker_file(rest: str) -> str:
     """The quoted file name of a line marker (gcc escapes `\\` and `"`)."""
     if not rest.startswith('"'):
         return rest
+    if "\\" not in rest:  # the usual case, and a quick one: gcc prints ~400 markers a revision
+        end = rest.find('"', 1)
+        return rest[1:end] if end > 0 else rest[1:]
     out, i = [], 1
     while i < len(rest) and rest[i] != '"':
         if rest[i] == "\\" and i + 1 < len(rest):
@@ -256,87 +303,25 @@ class _StageFailure(Exception):
 
 
 # ---------------------------------------------------------------- the parser
-class _RecordingLexer(GnuCLexer):
-    """GnuCLexer that notes, as it goes, what spans need and pycparser does not keep.
+class _LastTokenLexer(GnuCLexer):
+    """GnuCLexer that remembers the file and line of the last token it read.
 
-    pycparser records where a declarator's name is, but not where a definition ends nor
-    where its specifiers (`static inline struct x *`) begin. The lexer sees every token
-    once, in order, so it notes every brace and the first token of every top-level
-    construct (the token after a `;` or `}` at depth 0) with a sequence number; no
-    second lexing pass is needed.
+    Only for error messages: pycparser says "At end of input" without a line, and the
+    last token read is where the parse gave up. Used to parse a unit again once it has
+    failed, so a successful parse pays nothing for it.
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.seq = 0
-        self.depth = 0
-        self.braces: list[tuple[int, str, int, int, str]] = []  # seq, file, line, column, type
-        self.starts: list[tuple[int, str, int]] = []  # seq, file, line
-        self.last: tuple[str, int] = ("", 0)
-        self._at_start = True
+    last: tuple[str, int] = ("", 0)
 
     def token(self):
         tok = super().token()
-        if tok is None:
-            return None
-        self.seq += 1
-        kind = tok.type
-        if self._at_start:
-            self.starts.append((self.seq, self.filename, tok.lineno))
-            self._at_start = False
-        if kind == "LBRACE":
-            self.depth += 1
-            self.braces.append((self.seq, self.filename, tok.lineno, tok.column, kind))
-        elif kind == "RBRACE":
-            self.depth -= 1
-            self.braces.append((self.seq, self.filename, tok.lineno, tok.column, kind))
-            self._at_start = self.depth == 0
-        elif kind == "SEMI" and self.depth == 0:
-            self._at_start = True
-        self.last = (self.filename, tok.lineno)
+        if tok is not None:
+            self.last = (self.filename, tok.lineno)
         return tok
 
 
-class _RecordingParser(GnuCParser):
-    lexer_class = _RecordingLexer
-
-
-@dataclass(frozen=True)
-class Tokens:
-    """What the lexer noted (see `_RecordingLexer`)."""
-
-    braces: tuple[tuple[int, str, int, int, str], ...]
-    starts: tuple[tuple[int, str, int], ...]
-
-
-class _Spans:
-    """First and last line of a function definition in its original file."""
-
-    def __init__(self, tokens: Tokens):
-        self.open_at = {(f, line, col): i for i, (_, f, line, col, kind) in enumerate(tokens.braces) if kind == "LBRACE"}
-        self.braces = tokens.braces
-        self.closing: dict[int, int] = {}
-        stack: list[int] = []
-        for i, brace in enumerate(tokens.braces):
-            if brace[4] == "LBRACE":
-                stack.append(i)
-            elif stack:
-                self.closing[stack.pop()] = i
-        self.starts = tokens.starts
-        self.start_seqs = [s[0] for s in tokens.starts]
-
-    def lines(self, funcdef: c_ast.FuncDef) -> tuple[int, int]:
-        name, body = funcdef.decl.coord, funcdef.body.coord
-        first, last = name.line, body.line
-        i = self.open_at.get((body.file, body.line, body.column))
-        if i is None:
-            return first, last
-        k = bisect.bisect_left(self.start_seqs, self.braces[i][0])
-        if k > 0 and self.starts[k - 1][1] == name.file and self.starts[k - 1][2] <= name.line:
-            first = self.starts[k - 1][2]
-        if i in self.closing:
-            last = self.braces[self.closing[i]][2]
-        return first, last
+class _LastTokenParser(GnuCParser):
+    lexer_class = _LastTokenLexer
 
 
 # ---------------------------------------------------------------- visitors
@@ -470,7 +455,7 @@ class GnuSyntaxFinder(c_ast.NodeVisitor):
         self.found.setdefault(kind, set()).add(where or self.where or "file scope")
 
     def descriptions(self) -> list[str]:
-        return [GCC_SYNTAX[k].format(where=", ".join(sorted(v))) for k, v in sorted(self.found.items())]
+        return syntax_descriptions(self.found)
 
     def visit_FuncDef(self, node):
         self.where = node.decl.name
@@ -511,6 +496,11 @@ class GnuSyntaxFinder(c_ast.NodeVisitor):
             if isinstance(child, c_ast.Compound) and not statement_parent:
                 self.note("stmt-expr")
             self.visit(child)
+
+
+def syntax_descriptions(found: dict[str, set[str]]) -> list[str]:
+    """One line per GCC construct found, naming where: `Model.neutralised` says these."""
+    return [GCC_SYNTAX[k].format(where=", ".join(sorted(v))) for k, v in sorted(found.items())]
 
 
 _BLOCK_HOLDERS = (
@@ -580,33 +570,158 @@ def _base_model(rev: Revision, **kw) -> Model:
 
 
 @dataclass
-class _Context:
+class RevisionContext:
     """Per-revision state the builders share (never kept between revisions)."""
 
-    own: dict[str, str]
+    own: dict[str, str]  # normalised path -> "source" | "header"
     namer: _TypeNamer = field(default_factory=_TypeNamer)
 
+    @classmethod
+    def of(cls, rev: Revision) -> RevisionContext:
+        return cls(_own_files(rev))
+
     def origin(self, coord) -> str | None:
-        return self.own.get(os.path.normpath(coord.file)) if coord is not None else None
+        return self.file_origin(coord.file) if coord is not None else None
+
+    def file_origin(self, file: str) -> str | None:
+        return self.own.get(os.path.normpath(file))
 
 
+# ---------------------------------------------------------------- what each declaration gives
+@dataclass(frozen=True)
+class FunctionFacts:
+    """A function defined in the revision's own files, but for its span.
+
+    The span (first and last line) needs the braces around it, which the scan of the
+    whole unit has (`chunks.Scan.braces`); the rest is read off the definition alone.
+    """
+
+    function: Function  # first_line and last_line left 0
+    name_at: tuple[str, int]  # file and line of its name
+    body_at: tuple[str, int, int]  # file, line and column of its `{`
+
+
+@dataclass(frozen=True)
+class ExtFacts:
+    """What one top-level declaration gives the model, read off its AST by the visitors.
+
+    Plain values, so that the facts of a declaration that comes back unchanged in the
+    next revision can be reused (`parse_reuse`); only lines and files move, and `relocate`
+    moves them.
+    """
+
+    origin: str | None  # "source" or "header" when it comes from the revision's own files
+    typedef: str | None = None  # its name when it is a typedef (of any file: macro bodies parse knowing them all)
+    functions: tuple[FunctionFacts, ...] = ()
+    prototypes: tuple[tuple[str, str], ...] = ()  # (name, origin) of own prototypes
+    # Own declarations only: typedefs (name, C type, index of the aggregate it names in
+    # `aggregates` or None, "struct tag" it names or None) and aggregates (index, kind,
+    # tag or None, fields); an index stands for one AST node, as id() did in one AST.
+    typedefs: tuple[tuple[str, str, int | None, str | None], ...] = ()
+    aggregates: tuple[tuple[int, str, str | None, tuple[Field, ...]], ...] = ()
+    gcc_syntax: tuple[tuple[str, str], ...] = ()  # (key of GCC_SYNTAX, where)
+
+
+def ext_facts(ext: c_ast.Node, ctx: RevisionContext) -> ExtFacts:
+    """The facts of one external declaration (a `FileAST.ext` item)."""
+    collector = FunctionCollector()
+    collector.visit(ext)
+    functions = tuple(_function_facts(fd, origin, ctx) for fd in collector.definitions if (origin := ctx.origin(fd.decl.coord)))
+    prototypes = tuple((d.name, origin) for d in collector.prototypes if (origin := ctx.origin(d.coord)))
+    origin = ctx.origin(ext.coord)
+    facts = ExtFacts(
+        origin=origin,
+        typedef=ext.name if isinstance(ext, c_ast.Typedef) else None,
+        functions=functions,
+        prototypes=prototypes,
+    )
+    if origin is None:
+        return facts
+    typedefs, aggregates = _type_facts(ext, ctx.namer)
+    finder = GnuSyntaxFinder()
+    finder.visit(ext)
+    syntax = tuple((kind, where) for kind, places in sorted(finder.found.items()) for where in sorted(places))
+    return replace(facts, typedefs=typedefs, aggregates=aggregates, gcc_syntax=syntax)
+
+
+def relocate(facts: tuple[ExtFacts, ...], shift: int, file: str) -> tuple[ExtFacts, ...]:
+    """The facts of a one-file chunk (`Chunk.key`) moved `shift` lines down, into `file`."""
+    return tuple(
+        replace(f, functions=tuple(_moved(fn, shift, file) for fn in f.functions)) if f.functions else f for f in facts
+    )
+
+
+def _moved(fn: FunctionFacts, shift: int, file: str) -> FunctionFacts:
+    (_, line), (_, body_line, column) = fn.name_at, fn.body_at
+    return replace(fn, name_at=(file, line + shift), body_at=(file, body_line + shift, column))
+
+
+def _function_facts(fd: c_ast.FuncDef, origin: str, ctx: RevisionContext) -> FunctionFacts:
+    counter, cyclo = StatementCounter(), ComplexityCounter()
+    counter.visit(fd.body)
+    cyclo.visit(fd.body)
+    returns, params = _prototype(fd.decl, ctx.namer)
+    function = Function(
+        name=fd.decl.name,
+        storage=_storage(fd.decl),
+        returns=returns,
+        params=params,
+        signature=signature(fd.decl.name, returns, params),
+        first_line=0,
+        last_line=0,
+        statements=counter.count,
+        complexity=cyclo.complexity,
+        fingerprint=fingerprint(fd.body),
+        origin=origin,
+    )
+    name, body = fd.decl.coord, fd.body.coord
+    return FunctionFacts(function, (name.file, name.line), (body.file, body.line, body.column))
+
+
+def _type_facts(ext: c_ast.Node, namer: _TypeNamer):
+    collector = TypeCollector()
+    collector.visit(ext)
+    index: dict[int, int] = {}  # one index per node (a node can be visited twice)
+    for node in collector.aggregates:
+        index.setdefault(id(node), len(index))
+    typedefs = []
+    for td in collector.typedefs:
+        target = td.type.type if isinstance(td.type, c_ast.TypeDecl) else None
+        node, tag = None, None
+        if isinstance(target, (c_ast.Struct, c_ast.Union)):
+            node = index.get(id(target))
+            if target.name:
+                tag = f"{_kind(target)} {target.name}"
+        typedefs.append((td.name, _type_str(namer, td.type), node, tag))
+    aggregates = tuple(
+        (index[id(node)], _kind(node), node.name or None, tuple(_field(d, namer) for d in node.decls))
+        for node in collector.aggregates
+    )
+    return tuple(typedefs), aggregates
+
+
+def _kind(node) -> str:
+    return "union" if isinstance(node, c_ast.Union) else "struct"
+
+
+# ---------------------------------------------------------------- assembling the model
 def build_model(
     rev: Revision,
-    ast: c_ast.FileAST,
-    tokens: Tokens,
+    facts: list[ExtFacts],
+    braces: dict[tuple[str, int, int], Brace],
     unit: Preprocessed,
-    own: dict[str, str],
+    ctx: RevisionContext,
     normaliser: MacroNormaliser,
 ) -> Model:
-    """Everything the model holds, read off the AST and gcc's defines."""
-    ctx = _Context(own)
-    own_ext = [e for e in ast.ext if ctx.origin(e.coord)]
-    functions, prototypes = _functions(ast, tokens, ctx)
-    structs, typedefs = _types(own_ext, ctx)
-    all_typedefs = sorted({e.name for e in ast.ext if isinstance(e, c_ast.Typedef)})
+    """Everything the model holds: the declarations' facts in order, spans from the braces, gcc's defines."""
+    own_facts = [f for f in facts if f.origin]
+    functions = [_placed(fn, braces) for f in facts for fn in f.functions]
+    prototypes = [p for f in facts for p in f.prototypes]
+    structs, typedefs = _types(own_facts)
+    all_typedefs = sorted({f.typedef for f in facts if f.typedef is not None})
     macros = _macros(unit.defines, ctx, normaliser.normal_forms_for(all_typedefs))
     api = _api(functions, prototypes, macros)
-    neutralised = _neutralised(own_ext, unit.defines, rev, ctx)
+    neutralised = _neutralised(own_facts, unit.defines, rev, ctx)
     return _base_model(
         rev,
         functions=tuple(functions),
@@ -618,37 +733,16 @@ def build_model(
     )
 
 
-def _functions(ast, tokens, ctx: _Context) -> tuple[list[Function], list[tuple[str, str]]]:
-    collector = FunctionCollector()
-    collector.visit(ast)
-    spans = _Spans(tokens)
-    functions = []
-    for fd in collector.definitions:
-        origin = ctx.origin(fd.decl.coord)
-        if origin is None:
-            continue
-        counter, cyclo = StatementCounter(), ComplexityCounter()
-        counter.visit(fd.body)
-        cyclo.visit(fd.body)
-        returns, params = _prototype(fd.decl, ctx.namer)
-        first, last = spans.lines(fd)
-        functions.append(
-            Function(
-                name=fd.decl.name,
-                storage=_storage(fd.decl),
-                returns=returns,
-                params=params,
-                signature=signature(fd.decl.name, returns, params),
-                first_line=first,
-                last_line=last,
-                statements=counter.count,
-                complexity=cyclo.complexity,
-                fingerprint=fingerprint(fd.body),
-                origin=origin,
-            )
-        )
-    prototypes = [(d.name, ctx.origin(d.coord)) for d in collector.prototypes if ctx.origin(d.coord)]
-    return functions, prototypes
+def _placed(fn: FunctionFacts, braces) -> Function:
+    """The function with its span: from the first token of its construct to its closing brace."""
+    (file, first), last = fn.name_at, fn.body_at[1]
+    brace = braces.get(fn.body_at)
+    if brace is not None:
+        if brace.start is not None and brace.start[0] == file and brace.start[1] <= first:
+            first = brace.start[1]
+        if brace.close is not None:
+            last = brace.close
+    return replace(fn.function, first_line=first, last_line=last)
 
 
 def _storage(decl: c_ast.Decl) -> tuple[str, ...]:
@@ -683,29 +777,24 @@ def _join_decl(type_text: str, name: str) -> str:
     return f"{type_text}{name}" if type_text.endswith("*") else f"{type_text} {name}"
 
 
-def _types(own_ext, ctx: _Context) -> tuple[list[Struct], dict[str, str]]:
-    collector = TypeCollector()
-    for ext in own_ext:
-        collector.visit(ext)
+def _types(own_facts: list[ExtFacts]) -> tuple[list[Struct], dict[str, str]]:
     typedefs: dict[str, str] = {}
-    aliases: dict[int, list[str]] = {}
+    aliases: dict[tuple[int, int], list[str]] = {}
     tag_aliases: dict[str, list[str]] = {}
-    for td in collector.typedefs:
-        typedefs[td.name] = _type_str(ctx.namer, td.type)
-        target = td.type.type if isinstance(td.type, c_ast.TypeDecl) else None
-        if isinstance(target, (c_ast.Struct, c_ast.Union)):
-            aliases.setdefault(id(target), []).append(td.name)
-            if target.name:
-                kind = "union" if isinstance(target, c_ast.Union) else "struct"
-                tag_aliases.setdefault(f"{kind} {target.name}", []).append(td.name)
+    for i, facts in enumerate(own_facts):
+        for name, text, node, tag in facts.typedefs:
+            typedefs[name] = text
+            if node is not None:
+                aliases.setdefault((i, node), []).append(name)
+            if tag is not None:
+                tag_aliases.setdefault(tag, []).append(name)
     structs = []
-    for node in collector.aggregates:
-        kind = "union" if isinstance(node, c_ast.Union) else "struct"
-        names = aliases.get(id(node), [])
-        name = f"{kind} {node.name}" if node.name else (names[0] if names else f"{kind} <anonymous>")
-        alias = tuple(dict.fromkeys(names + tag_aliases.get(name, [])))
-        fields = tuple(_field(d, ctx.namer) for d in node.decls)
-        structs.append(Struct(name=name, kind=kind, fields=fields, typedefs=alias))
+    for i, facts in enumerate(own_facts):
+        for node, kind, tag, fields in facts.aggregates:
+            names = aliases.get((i, node), [])
+            name = f"{kind} {tag}" if tag else (names[0] if names else f"{kind} <anonymous>")
+            alias = tuple(dict.fromkeys(names + tag_aliases.get(name, [])))
+            structs.append(Struct(name=name, kind=kind, fields=fields, typedefs=alias))
     return structs, typedefs
 
 
@@ -717,7 +806,7 @@ def _field(decl: c_ast.Decl, namer: _TypeNamer) -> Field:
 
 
 # ---------------------------------------------------------------- macros
-def _macros(defines, ctx: _Context, normal_forms) -> list[Macro]:
+def _macros(defines, ctx: RevisionContext, normal_forms) -> list[Macro]:
     seen: set[str] = set()
     chosen = []
     for d in defines:
@@ -736,7 +825,7 @@ def _macros(defines, ctx: _Context, normal_forms) -> list[Macro]:
 class MacroNormaliser:
     """Normal forms of macro bodies, remembered for one run (see `macro_normal_forms`).
 
-    Lives as long as one `parse_history` call: it is an optimisation, never a source of truth.
+    Lives as long as one `parse_run` (in its `Reuse`): an optimisation, never a source of truth.
     """
 
     def __init__(self):
@@ -835,12 +924,13 @@ def _api(functions, prototypes, macros) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _neutralised(own_ext, defines, rev: Revision, ctx: _Context) -> tuple[str, ...]:
+def _neutralised(own_facts: list[ExtFacts], defines, rev: Revision, ctx: RevisionContext) -> tuple[str, ...]:
     """What GCC or kernel syntax was made parseable in this revision, and how."""
-    finder = GnuSyntaxFinder()
-    for ext in own_ext:
-        finder.visit(ext)
-    found = set(finder.descriptions())
+    syntax: dict[str, set[str]] = {}
+    for facts in own_facts:
+        for kind, where in facts.gcc_syntax:
+            syntax.setdefault(kind, set()).add(where)
+    found = set(syntax_descriptions(syntax))
     shim = {}
     for d in defines:
         if d.file and not ctx.own.get(os.path.normpath(d.file)) and not d.file.startswith("<"):
@@ -928,22 +1018,32 @@ __all__ = [
     "SHIM_INCLUDE",
     "ComplexityCounter",
     "Define",
+    "ExtFacts",
+    "FunctionFacts",
     "FunctionCollector",
     "GnuSyntaxFinder",
     "Preprocessed",
     "MacroNormaliser",
+    "Reuse",
+    "RevisionContext",
     "StatementCounter",
     "TypeCollector",
+    "build_model",
+    "ext_facts",
     "fingerprint",
+    "history_runs",
     "identifiers",
     "layout_revision",
     "macro_normal_forms",
     "parse_c",
     "parse_history",
     "parse_revision",
+    "parse_run",
     "preprocess",
     "preprocess_command",
+    "relocate",
     "signature",
     "split_preprocessed",
     "strip_comments",
+    "syntax_descriptions",
 ]

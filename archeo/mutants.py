@@ -126,7 +126,7 @@ def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
         with tempfile.TemporaryDirectory(prefix="archeo-mutate-") as tmp:
             dirs = layout_revision(rev, tmp)
             output = preprocess(rev.path, dirs, cwd=tmp, gcc=gcc)
-        ast, _tokens = parse_c(split_preprocessed(output).code, rev.path)
+        ast = parse_c(split_preprocessed(output).code, rev.path)
     except _StageFailure as failure:
         e = failure.error
         raise ArcheoError(f"revision {rev.short}: {e.stage} failed at {e.file}:{e.line}: {e.message}") from None

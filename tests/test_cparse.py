@@ -19,6 +19,7 @@ from pycparser.c_parser import ParseError as PycParseError
 from archeo.cparse import (
     ComplexityCounter,
     StatementCounter,
+    history_runs,
     identifiers,
     macro_normal_forms,
     parse_c,
@@ -144,7 +145,7 @@ def test_pycparserext_pin_still_parses_gcc_syntax():
     This goes through our own entry point with __attribute__, typeof and a statement
     expression, so a pin that stops working fails here first.
     """
-    ast, _ = parse_c(GCC_SNIPPET, "snippet.c")
+    ast = parse_c(GCC_SNIPPET, "snippet.c")
     func = next(e for e in ast.ext if isinstance(e, c_ast.FuncDef))
     assert func.decl.name == "f"
     assert type(func.body.block_items[0].type.type).__name__ == "TypeOfExpression"
@@ -192,8 +193,8 @@ def test_statements_and_complexity(model):
 
 
 def test_statement_counter_ignores_braces():
-    a, _ = parse_c("void f(int x) { if (x) { x++; } else { { x--; } } }")
-    b, _ = parse_c("void f(int x) { if (x) x++; else x--; }")
+    a = parse_c("void f(int x) { if (x) { x++; } else { { x--; } } }")
+    b = parse_c("void f(int x) { if (x) x++; else x--; }")
     counts = []
     for ast in (a, b):
         counter, cyclo = StatementCounter(), ComplexityCounter()
@@ -324,6 +325,11 @@ def test_parse_error_names_file_and_line_and_the_others_go_on():
     assert "nothere.h" in models[2].error.message
 
 
+def test_an_error_without_a_line_names_the_last_token_read():
+    m = parse_revision(rev("int f(void)\n{\n  return 1;\n\n\n"))
+    assert (m.error.stage, m.error.file, m.error.line, m.error.message) == ("parse", C_PATH, 3, "At end of input")
+
+
 def test_a_deleted_revision_is_refused_with_a_clear_message():
     gone = rev(None, status="deleted")
     with pytest.raises(ArcheoError, match="deleted"):
@@ -333,7 +339,15 @@ def test_a_deleted_revision_is_refused_with_a_clear_message():
 
 def test_parallel_and_sequential_give_the_same_models():
     revs = [rev(SOURCE, HEADER, commit=f"{i:040d}") for i in range(3)]
-    assert parse_history(revs, jobs=2) == parse_history(revs, jobs=1)
+    assert parse_history(revs, jobs=2) == parse_history(revs, jobs=1) == parse_history(revs, reuse=False)
+
+
+def test_history_runs_are_contiguous_and_cover_the_history():
+    items = list(range(7))
+    assert history_runs(items, 2) == [[0, 1, 2, 3], [4, 5, 6]]
+    assert history_runs(items, 1) == [items]
+    assert history_runs(items, 20) == [[i] for i in items]
+    assert history_runs([], 2) == []
 
 
 # ---------------------------------------------------------------- our fixtures

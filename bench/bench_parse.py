@@ -2,11 +2,23 @@
 
 `gcc -E alone` is the same preprocessor command the parse stage runs (same flags, same
 shim, same temp layout of the revision's two files), and nothing else. The parse stage
-adds pycparser(ext) and the model visitors. Both are timed in one run, interleaved, on
-the same inputs. There is no on-disk cache in the parse stage, so every number here is
-uncached; the only reuse is within one `parse_history` call (macro bodies that repeat
-from revision to revision are normalised once).
-Goal (issue 3): parsing under 3x gcc -E alone.
+adds splitting gcc's output, the chunk scan, pycparser(ext) and the model visitors.
+All contenders are timed in one run, interleaved, on the same inputs:
+
+- `archeo parse` is `parse_history(revisions, jobs=1)`: what `archeo parse` and the
+  pipeline do. One run of revisions shares a `cparse.Reuse`, created afresh by every
+  call, so each timing starts cold: the first revision parses every top-level chunk,
+  the next ones only the chunks the previous ones did not have (`parse_reuse`).
+- `archeo parse, no reuse` parses every revision's whole unit on its own (`reuse=False`),
+  as the stage did before, for context.
+- the same with one process (or thread, for gcc) per CPU.
+
+There is no on-disk cache in the parse stage, so every number here is uncached.
+Goal (issue 3): parsing under 3x gcc -E alone, like for like (1 process).
+
+The breakdown is one more sequential pass with reuse, stage by stage: "pycparserext
+parse" is the chunks not seen before (plus the memo's lookups), "visitors" the facts
+read off those chunks' ASTs, "assemble + macros" the model built from all the facts.
 
     XEN_REPO=/path/to/xen python bench/bench_parse.py
 """
@@ -25,6 +37,7 @@ from common import interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo import cparse  # noqa: E402
 from archeo.astdiff import diff_history  # noqa: E402
+from archeo.chunks import scan_unit  # noqa: E402
 from archeo.mine import mine  # noqa: E402
 
 
@@ -43,10 +56,12 @@ def gcc_alone(revisions, jobs: int = 1) -> int:
         return sum(pool.map(one, revisions))
 
 
-def breakdown(revisions) -> dict[str, float]:
-    """One sequential pass, stage by stage, to say what dominates."""
-    spent = dict.fromkeys(("gcc -E (+ layout)", "split -dD output", "pycparserext parse", "visitors + macros"), 0.0)
-    normaliser = cparse.MacroNormaliser()
+def breakdown(revisions) -> tuple[dict[str, float], int, int]:
+    """One sequential pass with reuse, stage by stage, to say what dominates; and the chunks parsed and reused."""
+    spent = dict.fromkeys(
+        ("gcc -E (+ layout)", "split -dD output", "scan chunks", "pycparserext parse", "visitors", "assemble + macros"), 0.0
+    )
+    shared = cparse.Reuse()
     for rev in revisions:
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="archeo-bench-") as tmp:
@@ -55,13 +70,25 @@ def breakdown(revisions) -> dict[str, float]:
         t1 = time.perf_counter()
         unit = cparse.split_preprocessed(out)
         t2 = time.perf_counter()
-        ast, tokens = cparse.parse_c(unit.code, rev.path)
+        scan = scan_unit(unit.code, rev.path)
         t3 = time.perf_counter()
-        cparse.build_model(rev, ast, tokens, unit, cparse._own_files(rev), normaliser)
+        ctx = cparse.RevisionContext.of(rev)
+        visiting = [0.0]
+
+        def facts_of(exts, ctx=ctx, visiting=visiting):
+            start = time.perf_counter()
+            facts = tuple(cparse.ext_facts(ext, ctx) for ext in exts)
+            visiting[0] += time.perf_counter() - start
+            return facts
+
+        per_chunk = shared.chunks.results(scan.chunks, compute=facts_of, variant=lambda c, ctx=ctx: ctx.file_origin(c.file))
         t4 = time.perf_counter()
-        for key, a, b in zip(spent, (t0, t1, t2, t3), (t1, t2, t3, t4)):
-            spent[key] += b - a
-    return spent
+        cparse.build_model(rev, [f for chunk in per_chunk for f in chunk], scan.braces, unit, ctx, shared.normaliser)
+        t5 = time.perf_counter()
+        steps = (t1 - t0, t2 - t1, t3 - t2, t4 - t3 - visiting[0], visiting[0], t5 - t4)
+        for key, seconds in zip(spent, steps):
+            spent[key] += seconds
+    return spent, shared.chunks.misses, shared.chunks.hits
 
 
 def main() -> None:
@@ -70,10 +97,12 @@ def main() -> None:
     jobs = os.cpu_count() or 1
     models = cparse.parse_history(revisions)
     failed = sum(not m.ok for m in models)
+    same = models == cparse.parse_history(revisions, reuse=False)
     times = interleaved(
         {
             "gcc -E alone": lambda: gcc_alone(revisions),
             "archeo parse": lambda: cparse.parse_history(revisions, jobs=1),
+            "archeo parse, no reuse": lambda: cparse.parse_history(revisions, jobs=1, reuse=False),
             f"gcc -E alone, {jobs} threads": lambda: gcc_alone(revisions, jobs),
             f"archeo parse, {jobs} processes": lambda: cparse.parse_history(revisions, jobs=jobs),
         },
@@ -84,19 +113,21 @@ def main() -> None:
     diff_seconds = time.perf_counter() - start
 
     base, par_base = times["gcc -E alone"], times[f"gcc -E alone, {jobs} threads"]
-    print(f"{len(revisions)} present revisions of xen-rbtree, {failed} failed to parse; median of 5, interleaved\n")
+    print(f"{len(revisions)} present revisions of xen-rbtree, {failed} failed to parse; median of 5, interleaved")
+    print(f"models with reuse and without: {'identical' if same else 'DIFFERENT'}\n")
     for name, seconds in times.items():
         print(f"  {name:<32} {seconds * 1000:8.1f} ms")
     print(f"  {'diff_history (all pairs)':<32} {diff_seconds * 1000:8.1f} ms")
     seq = times["archeo parse"] / base
     par = times[f"archeo parse, {jobs} processes"]
     print(f"\nratio, like for like (1 process vs sequential gcc -E): {seq:.2f}x  (goal < 3x: {'met' if seq < 3 else 'NOT met'})")
+    print(f"ratio, no reuse (1 process vs sequential gcc -E):       {times['archeo parse, no reuse'] / base:.2f}x")
     print(f"ratio, {jobs} processes vs sequential gcc -E:            {par / base:.2f}x")
     print(f"ratio, {jobs} processes vs gcc -E on {jobs} threads:      {par / par_base:.2f}x")
 
-    spent = breakdown(revisions)
+    spent, parsed, reused = breakdown(revisions)
     total = sum(spent.values())
-    print("\nwhere one sequential pass goes:")
+    print(f"\nwhere one sequential pass goes ({parsed} chunks parsed, {reused} reused):")
     for key, seconds in spent.items():
         print(f"  {key:<24} {seconds * 1000:8.1f} ms  {100 * seconds / total:5.1f}%")
 

@@ -46,7 +46,7 @@ HARNESS_ENGINE = SHIM_DIR / "harness.c"
 HARNESS_RUNTIME = SHIM_DIR / "harness_rt.c"
 HARNESS_HEADER = SHIM_DIR / "harness.h"
 
-KEY_SCHEME = "archeo-build-1"
+KEY_SCHEME = "archeo-build-2"  # 2: programs record their code identity (`code`)
 CONFIG_PATH = "archeo-gen/archeo_config.h"
 BASE_FLAGS = ("-std=gnu99", "-O2")
 SANITIZE_FLAGS = (
@@ -269,7 +269,38 @@ class Builder:
         info = program_info(tmp / "program")
         if "node_size" not in info:
             return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
-        return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", "")}
+        code = self._code_identity(tmp, steps, rev.commit)
+        return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
+
+    def _code_identity(self, tmp: Path, steps: list[list[str]], commit: str) -> str:
+        """sha256 of what the compiler was given, line markers aside: the revision's and the
+        harness engine's translation units preprocessed (`-E -P`), the commit id the harness
+        embeds taken out, with the toolchain, flags and runtime.
+
+        Two revisions with the same identity are the same program (a licence text, a comment,
+        an include that adds nothing, a file move), so difftest runs it once for both. "" when
+        the preprocessor says no (then nothing is shared).
+        """
+        h = hashlib.sha256()
+        for part in (KEY_SCHEME, self.toolchain.version, " ".join(self.flags), f"sanitize={self.sanitize}", *self._harness_texts):
+            h.update(part.encode("utf-8", "surrogateescape") + b"\0")
+        for argv in steps:
+            at = argv.index("-c")
+            argv = [*argv[:at], "-E", "-P", *argv[at + 1 : argv.index("-o")]]
+            proc = subprocess.run(argv, cwd=tmp, capture_output=True, timeout=COMPILE_TIMEOUT)
+            if proc.returncode != 0:
+                return ""
+            h.update(_tokens_only(proc.stdout.replace(commit.encode(), b"")) + b"\0")
+        return h.hexdigest()
+
+
+_LITERAL_OR_SPACE = re.compile(rb'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|\s+')
+
+
+def _tokens_only(code: bytes) -> bytes:
+    """Preprocessed C with every run of white space outside string and character literals
+    made one space: a line broken differently, or spaces doubled, is the same code."""
+    return _LITERAL_OR_SPACE.sub(lambda m: m.group(0) if m.group(0)[:1] in (b'"', b"'") else b" ", code).strip()
 
 
 def stage_sources(rev: Revision, layout: _Layout, config: str, dest: Path) -> None:
@@ -347,6 +378,7 @@ def _load(final: Path, commit: str, key: str, sanitize: bool) -> Program | None:
         sanitize=sanitize,
         error=info.get("error"),
         notes=tuple(info.get("notes") or ()),
+        code=info.get("code") or "",
     )
 
 

@@ -8,7 +8,8 @@ is attributed to the commit that introduced it (and, where behaviour returns, th
 ended it).
 
 The module works on *runners* — callables from a batch text to an `Outcome` — so the logic is
-the same for compiled programs, the reference, and the fakes the tests use.
+the same for compiled programs, the reference, and the fakes the tests use. A runner is taken
+to be deterministic: one given for several commits is run once and its outcomes serve them all.
 
 A process per seed costs more than the seed's operations, so each revision runs its seeds
 joined into one batch per keyspace with `w` (wipe, docs/protocol.md), and the trace is cut back
@@ -386,6 +387,7 @@ def difftest(
     shrink: bool = True,
     combine: bool = True,
     parents: dict[str, tuple[str, ...]] | None = None,
+    sequences: Sequence[tuple[int, list[opslib.Op]]] | None = None,
 ) -> DifftestResult:
     """Run every subject (commit, runner or None when it did not build) and the reference.
 
@@ -394,10 +396,14 @@ def difftest(
     `combine` joins each revision's seeds into one batch per keyspace (see `run_joined`);
     False runs one batch per seed, for the same result. `parents` (commit -> the revisions it
     descends from, `Revision.parents`) makes "previous" the nearest tested ancestor rather than
-    the subject listed before, which differ on a branchy history.
+    the subject listed before, which differ on a branchy history. `sequences` are
+    `settings.sequences()` made beforehand (they are generated when not given).
     """
     reference = reference or reference_runner()
-    sequences = settings.sequences()
+    if sequences is None:
+        sequences = settings.sequences()
+    elif [seed for seed, _ in sequences] != [settings.first_seed + i for i in range(settings.seeds)]:
+        raise ValueError("difftest: the sequences given are not those of the settings")
     batches = [opslib.encode(ops) for _, ops in sequences]
     codes = [[op.code for op in ops] for _, ops in sequences]
     tick = progress or (lambda stage, done, total: None)
@@ -411,6 +417,10 @@ def difftest(
     outs: dict[str, list[Outcome]] = {}
     total = len(built) * len(batches)
     done = 0
+    # A runner given for several commits (the same program: pipeline.shared_runners) runs once.
+    first_of: dict[int, str] = {}
+    for commit, run in built:
+        first_of.setdefault(id(run), commit)
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         futures = {
@@ -419,6 +429,7 @@ def difftest(
                 for seeds in groups.values()
             ]
             for commit, run in built
+            if first_of[id(run)] == commit
         }
         # The reference meanwhile, here: the programs' threads mostly wait for their processes.
         ref_out, ref_hash, ref_digest = [], [], []
@@ -444,6 +455,11 @@ def difftest(
             done += len(batches)
             tick("revisions", done, total)
         _fetch_whole_traces(outs, hashes, whole_of, dict(built), batches, groups, pool)
+        for commit, run in built:
+            if first_of[id(run)] != commit:  # the same lists: _fetch_whole_traces filled them in place
+                outs[commit], hashes[commit] = outs[first_of[id(run)]], hashes[first_of[id(run)]]
+                done += len(batches)
+                tick("revisions", done, total)
     except BaseException:
         # Ctrl-C: drop the queued runs instead of waiting for every one of them.
         pool.shutdown(wait=True, cancel_futures=True)
@@ -452,6 +468,8 @@ def difftest(
     runners = dict(built)
     runners[REFERENCE] = reference
 
+    compared: dict[tuple[int, str, str], Verdict] = {}  # the same two outcomes of a seed: compared once
+
     def pair(a: str, b: str, a_out, b_out, a_hash, b_hash) -> PairVerdict:
         """Strongest level over all seeds, every level seen, and the first seed showing each."""
         best: tuple[Verdict, int] | None = None
@@ -459,7 +477,9 @@ def difftest(
         for i, (seed, _) in enumerate(sequences):
             if a_hash[i] == b_hash[i]:
                 continue
-            verdict = compare(codes[i], a_out[i], b_out[i])
+            verdict = compared.get((i, a_hash[i], b_hash[i]))
+            if verdict is None:
+                verdict = compared[i, a_hash[i], b_hash[i]] = compare(codes[i], a_out[i], b_out[i])
             for level in verdict.firsts:
                 seen.setdefault(level, seed)
             if verdict.level != "same" and (best is None or rank(verdict.level) > rank(best[0].level)):

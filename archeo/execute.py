@@ -80,10 +80,11 @@ class Limits:
     # segments (joined by `w`) gets it per segment, sized by its longest segment.
     cpu_ms_base: float = 25.0
     cpu_ms_per_op: float = 0.005
-    # The watchdog (harness --stall-ms): one operation that holds the CPU for two ticks of this
-    # many ms is a hang (not in sanitizer builds: their reports are long work, no heartbeat). A correct operation takes microseconds and the
-    # engine's own walks keep a heartbeat, so an endless loop costs ~2-3 ticks instead of the
-    # whole budget. The kernel rounds the tick up to its own (4 ms at HZ=250). 0 turns it off.
+    # The watchdog (harness --stall-ms): one operation that holds the CPU from one tick of this
+    # many ms to the next is a hang (not in sanitizer builds: their reports are long work with
+    # no heartbeat). A correct operation takes microseconds and the engine's own walks keep a
+    # heartbeat, so an endless loop costs one or two ticks instead of the whole budget. The
+    # kernel rounds the tick up to its own (4 ms at HZ=250). 0 turns it off.
     stall_ms: float = 4.0
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
     fsize_mb: int = 256  # RLIMIT_FSIZE: the trace is an in-memory file, so this caps its size too

@@ -151,6 +151,27 @@ def program_runner(program: Program, timeout: float, executor=None) -> ProgramRu
     return ProgramRunner(program, executor)
 
 
+def shared_runners(revisions: list[Revision], programs: dict[str, Program], timeout: float, executor) -> list:
+    """(commit, runner or None) per present revision; revisions built from the same code
+    (`Program.code`) share one runner object, which difftest runs once for all of them."""
+    by_code: dict[str, ProgramRunner] = {}
+    subjects = []
+    for rev in revisions:
+        if not rev.present:
+            continue
+        program = programs.get(rev.commit)
+        if program is None or not program.ok:
+            subjects.append((rev.commit, None))
+            continue
+        runner = by_code.get(program.code) if program.code else None
+        if runner is None:
+            runner = program_runner(program, timeout, executor)
+            if program.code:
+                by_code[program.code] = runner
+        subjects.append((rev.commit, runner))
+    return subjects
+
+
 def difftest_all(
     revisions: list[Revision],
     programs: dict[str, Program],
@@ -162,13 +183,7 @@ def difftest_all(
     from .execute import Executor, Limits
 
     executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))))
-    subjects = []
-    for rev in revisions:
-        if not rev.present:
-            continue
-        program = programs.get(rev.commit)
-        ok = program is not None and program.ok
-        subjects.append((rev.commit, program_runner(program, config.timeout, executor) if ok else None))
+    subjects = shared_runners(revisions, programs, config.timeout, executor)
     key = digest(
         "difftest",
         _source_hash("difftest.py", "compare.py", "ops.py", "reference.py", "execute.py"),

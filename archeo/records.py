@@ -186,6 +186,9 @@ class Program:
     error: str | None = None  # the compiler's first error
     notes: tuple[str, ...] = ()  # how the harness reads this revision's API (archeo/api.py)
     cached: bool = False  # came from the build cache rather than a fresh compile
+    # What the compiler was given, line markers and the embedded commit id aside: equal codes,
+    # the same program (build.Builder._code_identity); "" when unknown.
+    code: str = ""
 
     @property
     def ok(self) -> bool:

@@ -407,3 +407,15 @@ def test_a_killed_compiler_is_not_cached_as_a_failure(tmp_path, monkeypatch):
     monkeypatch.setattr(buildmod.subprocess, "run", real_run)
     second = buildmod.build_revision(rev, model, tmp_path / "cache")
     assert second.ok and not second.cached
+
+
+def test_code_identity_ignores_white_space_but_not_literals_or_tokens():
+    """Line breaks and doubled spaces are the same code; spaces inside a string, or between
+    `&` `&` and `&&`, are not."""
+    from archeo.build import _tokens_only
+
+    assert _tokens_only(b"while ( a != 0\n        &&  b )\n") == _tokens_only(b"while ( a != 0 && b )")
+    assert _tokens_only(b'puts("a  b");') != _tokens_only(b'puts("a b");')
+    assert _tokens_only(b"char c = '  ';") != _tokens_only(b"char c = ' ';")
+    assert _tokens_only(b'x = "q\\"  r"  ;') == b'x = "q\\"  r" ;'
+    assert _tokens_only(b"a & &b") != _tokens_only(b"a && b")

@@ -324,3 +324,12 @@ def test_a_change_behind_an_unbuilt_revision_names_it():
     (change,) = result.changes
     assert change.introduced_by == "b" and change.previous == "a" and change.untested_between == ("f",)
     assert to_json(result)["changes"][0]["untested_between"] == ["f"]
+
+
+def test_sequences_made_beforehand_give_the_same_result_and_must_match_the_settings():
+    subjects = [("a", reference), ("b", recoloured)]
+    made = SMALL.sequences()
+    given = difftest(subjects, SMALL, reference=reference, shrink=False, sequences=made)
+    assert json.dumps(to_json(given)) == json.dumps(to_json(difftest(subjects, SMALL, reference=reference, shrink=False)))
+    with pytest.raises(ValueError, match="not those of the settings"):
+        difftest(subjects, SMALL, reference=reference, shrink=False, sequences=made[1:])

@@ -133,6 +133,23 @@ def fixture_programs(tmp_path_factory):
     return programs
 
 
+def test_revisions_built_from_the_same_code_share_one_runner(planted):
+    """The base, the text-only commit and every fix back to the base are one program (the same
+    preprocessed code): one runner, run once; the result is the same as with a runner each
+    (test_seeds_joined_or_run_one_by_one_give_the_same_json compares the two)."""
+    from archeo.pipeline import shared_runners
+
+    history, revisions, _, root = planted
+    programs = build_all(revisions, parse_all(revisions, Cache(None), 1, lambda *a: None), root / "cache", CONFIG, lambda *a: None)
+    with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
+        subjects = shared_runners(revisions, programs, 5, executor)
+    same = {history.commits[p.index] for p in history.plants if p.fixture == "era2009" or p.label == "text-only"}
+    assert len(same) >= 3 and len({programs[c].code for c in same}) == 1 and programs[min(same)].code
+    assert len({id(run) for commit, run in subjects if commit in same}) == 1
+    others = [run for commit, run in subjects if commit not in same]
+    assert len({id(run) for run in others}) == len(others)
+
+
 def test_joined_hangs_and_crashes_match_runs_alone(fixture_programs):
     """The fixture programs that hang, crash or break invariants: joined or one by one, the same json."""
     with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:

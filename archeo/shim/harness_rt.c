@@ -9,9 +9,10 @@
  * timer; SIGPROF ends the run): a batch of a few thousand operations needs milliseconds, so a
  * revision that loops forever is caught in a fraction of a second instead of a whole one.
  *
- * --stall-ms is a watchdog on single operations: the timer ticks every MS of CPU, and when two
- * ticks in a row find the engine's heartbeat (archeo_beat, bumped per operation and per step
- * of its own walks) where it was, one call into the revision has taken at least 2 x MS of CPU.
+ * --stall-ms is a watchdog on single operations: the timer ticks every MS of CPU, and when a
+ * tick finds the engine's heartbeat (archeo_beat, bumped per operation and per step of its own
+ * walks) where the tick before left it, one call into the revision has held the CPU for a
+ * whole period: at least MS of CPU.
  * A correct rbtree operation takes microseconds, so that is an endless loop: SIGPROF, exactly
  * as the budget would end it, only much sooner (the budget must cover a whole long segment).
  * Sanitizer builds ignore it: writing their report is long work without a heartbeat.
@@ -340,7 +341,6 @@ static rlim_t cpu_seconds, cpu_hard;
 static unsigned long cpu_ms, stall_ms;
 static volatile long long segment_start_us;   /* process CPU time when the segment began */
 static unsigned long seen_beat;
-static int strikes;
 
 static long long cpu_now_us(void)
 {
@@ -358,11 +358,9 @@ static void on_tick(int sig)
         return;
     }
     if (stall_ms) {
-        if (archeo_beat != seen_beat) {
-            seen_beat = archeo_beat;
-            strikes = 0;
-        } else if (++strikes >= 2)
+        if (archeo_beat == seen_beat)
             on_fatal(sig);
+        seen_beat = archeo_beat;
     }
 }
 

@@ -339,6 +339,60 @@ def _run_digest_hashed(run, batches: Sequence[str]) -> list[tuple[Outcome | str,
     return [(item, None if isinstance(item, str) else outcome_hash(item)) for item in run_digested(run, batches)]
 
 
+class ReferenceProcess:
+    """The Python reference on every batch, in a forked child, while this process runs the
+    programs: the reference is pure Python, and beside it this interpreter only waits for
+    programs, so on two cores they no longer take turns at one interpreter lock.
+
+    The child sends back, per batch, the reference outcome's lines, its `outcome_hash` and its
+    `trace_digest`: the same values the calling thread would compute.
+    """
+
+    def __init__(self, batches: Sequence[str]):
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_reference_child, args=(batches, send), daemon=True)
+        self._process.start()
+        send.close()
+
+    @staticmethod
+    def available() -> bool:
+        import multiprocessing
+
+        return "fork" in multiprocessing.get_all_start_methods()
+
+    def result(self) -> list[tuple[tuple[str, ...], str, str]]:
+        try:
+            got = self._receive.recv()
+        except EOFError:
+            self.close()
+            raise ArcheoError(f"the reference process died (exit {self._process.exitcode}); run with --jobs 1 to see why") from None
+        self._process.join()
+        self._receive.close()
+        return got
+
+    def close(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._receive.close()
+
+
+def _reference_child(batches: Sequence[str], send) -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    run = reference_runner()
+    out = []
+    for batch in batches:
+        outcome = run(batch)
+        out.append((outcome.lines, outcome_hash(outcome), trace_digest(outcome)))
+    send.send(out)
+    send.close()
+
+
 def _fetch_whole_traces(outs, hashes, whole_of, runners, batches, groups, pool) -> None:
     """Replace every digest that differs from the reference's by its whole outcome.
 
@@ -398,7 +452,12 @@ def difftest(
     descends from, `Revision.parents`) makes "previous" the nearest tested ancestor rather than
     the subject listed before, which differ on a branchy history. `sequences` are
     `settings.sequences()` made beforehand (they are generated when not given).
+
+    The default reference (archeo's Python tree) runs in a forked process when `jobs` > 1, so
+    it holds neither this interpreter's lock nor the programs' threads back; a `reference`
+    given runs here, in the calling thread.
     """
+    apart = reference is None and jobs > 1 and ReferenceProcess.available()
     reference = reference or reference_runner()
     if sequences is None:
         sequences = settings.sequences()
@@ -421,6 +480,7 @@ def difftest(
     first_of: dict[int, str] = {}
     for commit, run in built:
         first_of.setdefault(id(run), commit)
+    elsewhere = ReferenceProcess(batches) if apart else None  # forked before any thread starts
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         futures = {
@@ -431,13 +491,20 @@ def difftest(
             for commit, run in built
             if first_of[id(run)] == commit
         }
-        # The reference meanwhile, here: the programs' threads mostly wait for their processes.
+        # The reference meanwhile, in its own process or here.
         ref_out, ref_hash, ref_digest = [], [], []
-        for i, batch in enumerate(batches):
-            ref_out.append(reference(batch))
-            ref_hash.append(outcome_hash(ref_out[-1]))
-            ref_digest.append(trace_digest(ref_out[-1]))
-            tick("reference", i + 1, len(batches))
+        if elsewhere is not None:
+            for lines, digest_hash, digest in elsewhere.result():
+                ref_out.append(Outcome("ok", lines))
+                ref_hash.append(digest_hash)
+                ref_digest.append(digest)
+            tick("reference", len(batches), len(batches))
+        else:
+            for i, batch in enumerate(batches):
+                ref_out.append(reference(batch))
+                ref_hash.append(outcome_hash(ref_out[-1]))
+                ref_digest.append(trace_digest(ref_out[-1]))
+                tick("reference", i + 1, len(batches))
         hashes: dict[str, list[str]] = {}
         # (seed, digest) -> where its whole trace comes from: the first revision that showed it
         whole_of: dict[tuple[int, str], str] = {}
@@ -462,6 +529,8 @@ def difftest(
                 tick("revisions", done, total)
     except BaseException:
         # Ctrl-C: drop the queued runs instead of waiting for every one of them.
+        if elsewhere is not None:
+            elsewhere.close()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()

@@ -5,8 +5,9 @@
     ...     result = ex.run(program, batch_text)
     >>> result.status, result.kind, result.lines
 
-Every run gets an empty environment, a fresh temporary working directory, its own process
-group (killed whole at the wall-clock timeout), resource limits (RLIMIT_CPU below the wall
+Every run gets an empty environment, an empty working directory of its own (reused only when
+the run before left it empty), its own session and process group (killed whole at the
+wall-clock timeout), resource limits (RLIMIT_CPU below the wall
 clock, so SIGXCPU fires first and the harness can still flush its trace; RLIMIT_AS;
 RLIMIT_FSIZE; RLIMIT_CORE=0) and, where the machine allows it, no network (a fresh network
 namespace).
@@ -106,6 +107,7 @@ class Executor:
         self._wrapper: tuple[str, ...] = ()  # `unshare` prefix in preexec mode
         self._sanitize_seen: dict[str, bool] = {}  # preexec mode: program path -> sanitizer build?
         self._base = tempfile.mkdtemp(prefix="archeo-run-")
+        self._free_dirs: list[str] = []  # empty working directories to reuse (list.pop/append are atomic)
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -139,7 +141,8 @@ class Executor:
             self.network = "not requested"
         elif self.confine == "harness":
             try:
-                proc = subprocess.run([program_path, "--info", "--no-net"], capture_output=True, text=True, env={}, timeout=30)
+                proc = subprocess.run([program_path, "--info", "--no-net"], capture_output=True, text=True, env={},
+                                      cwd=self._base, timeout=30)
                 found = re.search(r"^net (.*)$", proc.stdout, re.MULTILINE)
                 self.network = found.group(1) if found else f"probe failed (exit {proc.returncode})"
             except (OSError, subprocess.TimeoutExpired) as exc:
@@ -199,7 +202,7 @@ class Executor:
             if self.confine != "harness":
                 raise ValueError("digest mode needs confine='harness' (only our harness speaks it)")
             argv.append("--digest")
-        workdir = tempfile.mkdtemp(dir=self._base)
+        workdir = self._take_workdir()
         start = time.perf_counter()
         stdin, stdout, stderr = _memfile("batch", data), _memfile("trace"), _memfile("stderr")
         try:
@@ -211,7 +214,9 @@ class Executor:
                     stderr=stderr,
                     cwd=workdir,
                     env={},
-                    start_new_session=True,
+                    # The harness makes its own session first thing (so Popen can vfork);
+                    # anything else gets one from Popen.
+                    start_new_session=self.confine != "harness",
                     preexec_fn=preexec,
                 )
             except OSError as exc:
@@ -226,7 +231,7 @@ class Executor:
         finally:
             for fd in (stdin, stdout, stderr):
                 os.close(fd)
-            shutil.rmtree(workdir, ignore_errors=True)
+            self._give_back_workdir(workdir)
         seconds = time.perf_counter() - start
         err_text = err.decode("utf-8", "replace")
         if want_net and self.confine == "harness":
@@ -238,11 +243,30 @@ class Executor:
         notes = self._notes()
         return classify(out, err_text, proc.returncode, timed_out, seconds, notes, batch_ops=None if digest else _count_ops(data))
 
+    def _take_workdir(self) -> str:
+        """An empty working directory of this executor's, not in use by another run."""
+        try:
+            return self._free_dirs.pop()
+        except IndexError:
+            return tempfile.mkdtemp(dir=self._base)
+
+    def _give_back_workdir(self, path: str) -> None:
+        """Kept for the next run when the run left it empty (creating and removing a directory
+        per run cost more than a small run); otherwise removed with what the run left in it."""
+        try:
+            empty = not os.listdir(path)
+        except OSError:
+            empty = False
+        if empty:
+            self._free_dirs.append(path)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
     def _sanitized(self, path: str) -> bool:
         """Is this a sanitizer build (`program --info` says so)? Asked once per program."""
         if path not in self._sanitize_seen:
             try:
-                out = subprocess.run([path, "--info"], capture_output=True, text=True, env={}, timeout=30).stdout
+                out = subprocess.run([path, "--info"], capture_output=True, text=True, env={}, cwd=self._base, timeout=30).stdout
             except (OSError, subprocess.TimeoutExpired):
                 out = ""
             self._sanitize_seen[path] = "sanitize 1" in out.splitlines()
@@ -392,10 +416,13 @@ def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
 
 
 def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+    """Kill the run's process group (its session: the harness makes one first thing), and the
+    process itself, should it not have made it yet."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
 
 
 # ---------------------------------------------------------------- classification

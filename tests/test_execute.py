@@ -331,6 +331,7 @@ SPY = r"""
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <dirent.h>
 #include <unistd.h>
 extern char **environ;
 int main(void)
@@ -338,14 +339,21 @@ int main(void)
     char cwd[4096];
     struct rlimit cpu, as, core, fsize;
     struct sockaddr_in a;
-    int n = 0, s, c;
+    int n = 0, s, c, entries = 0;
+    DIR *here;
+    FILE *litter;
     while (environ[n]) n++;
     getcwd(cwd, sizeof cwd);
+    here = opendir(".");
+    while (here && readdir(here)) entries++;   /* "." and ".." only: an empty directory */
+    litter = fopen("left-behind", "w");   /* what a careless program leaves: the next run must not see it */
+    if (litter) fclose(litter);
     getrlimit(RLIMIT_CPU, &cpu); getrlimit(RLIMIT_AS, &as); getrlimit(RLIMIT_CORE, &core); getrlimit(RLIMIT_FSIZE, &fsize);
     s = socket(AF_INET, SOCK_STREAM, 0);
     memset(&a, 0, sizeof a);
     a.sin_family = AF_INET; a.sin_port = htons(9); a.sin_addr.s_addr = htonl(0x01010101);
     c = s < 0 ? -1 : connect(s, (struct sockaddr *)&a, sizeof a);
+    printf("entries %d\n", entries - 2);
     printf("env %d\ncwd %s\ncpu %ld\nas %ld\ncore %ld\nfsize %ld\nconnect %s\n", n, cwd, (long)cpu.rlim_cur,
            (long)as.rlim_cur, (long)core.rlim_cur, (long)fsize.rlim_cur, c == 0 ? "ok" : strerror(errno));
     printf("END\n");
@@ -369,12 +377,28 @@ def test_preexec_runs_are_confined(spy):
         info = dict(line.split(" ", 1) for line in result_lines(result.stdout)[:-1])
         assert result.status == "ok"
         assert info["env"] == "0"
-        assert info["cwd"].startswith(ex._base) and not os.path.exists(info["cwd"])  # fresh, and gone afterwards
+        assert info["cwd"].startswith(ex._base) and info["entries"] == "0"  # empty
+        assert not os.path.exists(info["cwd"])  # it wrote a file there: the directory is gone afterwards
         assert (info["cpu"], info["as"], info["core"], info["fsize"]) == ("2", str(512 << 20), "0", str(8 << 20))
         if ex.network == "isolated":
             assert info["connect"] == "Network is unreachable" and result.notes == ()
         else:
             assert result.notes and "network not isolated" in result.notes[0]
+
+
+def test_a_working_directory_is_reused_only_when_left_empty(programs, spy):
+    """Runs that leave their directory empty (our harness) get it again; a run that writes a
+    file there (the spy) loses it, and the next run starts in an empty one."""
+    with Executor(FAST) as ex:
+        first = dict(line.split(" ", 1) for line in result_lines(ex.run(spy, "").stdout)[:-1])
+        second = dict(line.split(" ", 1) for line in result_lines(ex.run(spy, "").stdout)[:-1])
+        assert first["entries"] == second["entries"] == "0" and first["cwd"] != second["cwd"]
+        assert not os.path.exists(first["cwd"])
+        ex.run(programs("era2009"), batch_of("d"))
+        kept = ex._free_dirs[-1]
+        assert os.listdir(kept) == []
+        ex.run(programs("era2009"), batch_of("d"))
+        assert ex._free_dirs[-1] == kept  # taken and given back
 
 
 def test_harness_runs_are_confined_by_the_harness(programs, spy):

@@ -68,6 +68,15 @@ class Settings:
             out.append((seed, opslib.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)])))
         return out
 
+    def keyspace(self, index: int) -> int:
+        """The keyspace of the index-th seed's batch: its profile's, the keys the generator
+        draws from (not the largest key it happened to use), so the seeds of a profile share
+        one batch header and, joined, one process."""
+        return opslib.PROFILES[self.profiles[index % len(self.profiles)]].keyspace
+
+    def batches(self, sequences: Sequence[tuple[int, list[opslib.Op]]]) -> list[str]:
+        return [opslib.encode(ops, self.keyspace(i)) for i, (_, ops) in enumerate(sequences)]
+
     def as_dict(self) -> dict:
         return {"seeds": self.seeds, "ops": self.ops, "first_seed": self.first_seed, "profiles": list(self.profiles)}
 
@@ -189,7 +198,34 @@ def _next_join(sizes: Sequence[int], i: int) -> int:
     return j
 
 
-def run_joined(run: Runner, batches: Sequence[str]) -> list[Outcome]:
+class Joiner:
+    """Joined batch texts, made once and shared by every revision that runs the same batches.
+
+    Keyed by the identity of the batch list, which the caller keeps alive and unchanged (difftest
+    makes one list per keyspace for all revisions), so the executor also sees the same text
+    objects and reads their segments once (execute.Executor).
+    """
+
+    def __init__(self) -> None:
+        self._parts: dict[int, tuple[Sequence[str], tuple[str, list[str], list[int]]]] = {}
+        self._joined: dict[tuple[int, int, int], str] = {}
+
+    def parts(self, batches: Sequence[str]) -> tuple[str, list[str], list[int]]:
+        got = self._parts.get(id(batches))
+        if got is None or got[0] is not batches:
+            got = self._parts[id(batches)] = (batches, _bodies(batches))
+        return got[1]
+
+    def joined(self, batches: Sequence[str], i: int, j: int) -> str:
+        header, bodies, _ = self.parts(batches)
+        key = (id(batches), i, j)
+        text = self._joined.get(key)
+        if text is None:
+            text = self._joined[key] = header + "w\n".join(bodies[i:j])
+        return text
+
+
+def run_joined(run: Runner, batches: Sequence[str], joiner: Joiner | None = None) -> list[Outcome]:
     """`[run(b) for b in batches]`, from as few runs as possible: the batches joined with `w`.
 
     Every batch must be a valid batch with the same header (keyspace). Joined runs start with
@@ -202,7 +238,8 @@ def run_joined(run: Runner, batches: Sequence[str]) -> list[Outcome]:
     """
     if not batches:
         return []
-    header, bodies, sizes = _bodies(batches)
+    joiner = joiner or Joiner()
+    _, _, sizes = joiner.parts(batches)
     out: list[Outcome] = []
     i, joined = 0, True
     while i < len(batches):
@@ -211,7 +248,7 @@ def run_joined(run: Runner, batches: Sequence[str]) -> list[Outcome]:
             out.append(run(batches[i]))
             i += 1
             continue
-        got = _split(run(header + "w\n".join(bodies[i:j])), sizes[i:j])
+        got = _split(run(joiner.joined(batches, i, j)), sizes[i:j])
         if got is None:  # not a harness that knows `w`: no more joining
             joined = False
         elif not got:  # stopped between the first two batches, in no batch's own operations
@@ -259,12 +296,21 @@ def _split(whole: Outcome, sizes: Sequence[int]) -> list[Outcome] | None:
     return got
 
 
-def _run_hashed(run: Runner, batches: Sequence[str]) -> list[tuple[Outcome, str]]:
+def _run_hashed(run: Runner, batches: Sequence[str], joiner: Joiner | None = None) -> list[tuple[Outcome, str]]:
     """run_joined, each outcome with its hash (made in the worker, while others' programs run)."""
-    return [(outcome, outcome_hash(outcome)) for outcome in run_joined(run, batches)]
+    return [(outcome, outcome_hash(outcome)) for outcome in run_joined(run, batches, joiner)]
 
 
 DIGEST = "#digest "
+
+class _SameAsReference:
+    """In a revision's outcomes: this seed's is the reference's (looked up when needed)."""
+
+    def __repr__(self) -> str:
+        return "SAME_AS_REFERENCE"
+
+
+SAME_AS_REFERENCE = _SameAsReference()
 
 
 def trace_digest(outcome: Outcome) -> str:
@@ -273,7 +319,7 @@ def trace_digest(outcome: Outcome) -> str:
     return f"{DIGEST}{zlib.crc32(text):08x} {zlib.adler32(text):08x} {len(text)}"
 
 
-def run_digested(run, batches: Sequence[str]) -> list[Outcome | str]:
+def run_digested(run, batches: Sequence[str], joiner: Joiner | None = None) -> list[Outcome | str]:
     """Like `run_joined`, through the runner's digest mode: per batch, its digest line when it
     ran to the end, else its Outcome (the lines of a segment that stopped come in full).
 
@@ -283,12 +329,13 @@ def run_digested(run, batches: Sequence[str]) -> list[Outcome | str]:
     """
     if not batches:
         return []
-    header, bodies, sizes = _bodies(batches)
+    joiner = joiner or Joiner()
+    _, _, sizes = joiner.parts(batches)
     out: list[Outcome | str] = []
     i = 0
     while i < len(batches):
         j = _next_join(sizes, i)
-        got = _split_digests(run.digests(header + "w\n".join(bodies[i:j])), sizes[i:j])
+        got = _split_digests(run.digests(joiner.joined(batches, i, j)), sizes[i:j])
         if got is None:
             out.extend(run_joined(run, batches[i:]))
             break
@@ -334,9 +381,9 @@ def _split_digests(whole: Outcome, sizes: Sequence[int]) -> tuple[list[Outcome |
     return items, False
 
 
-def _run_digest_hashed(run, batches: Sequence[str]) -> list[tuple[Outcome | str, str | None]]:
+def _run_digest_hashed(run, batches: Sequence[str], joiner: Joiner | None = None) -> list[tuple[Outcome | str, str | None]]:
     """run_digested, each Outcome with its hash (a digest is matched later, with the reference's)."""
-    return [(item, None if isinstance(item, str) else outcome_hash(item)) for item in run_digested(run, batches)]
+    return [(item, None if isinstance(item, str) else outcome_hash(item)) for item in run_digested(run, batches, joiner)]
 
 
 class ReferenceProcess:
@@ -344,8 +391,9 @@ class ReferenceProcess:
     programs: the reference is pure Python, and beside it this interpreter only waits for
     programs, so on two cores they no longer take turns at one interpreter lock.
 
-    The child sends back, per batch, the reference outcome's lines, its `outcome_hash` and its
-    `trace_digest`: the same values the calling thread would compute.
+    The child sends back, per batch, the reference's trace text, its outcome's `outcome_hash`
+    and its `trace_digest` (the same values the calling thread would compute), made from the
+    text without cutting it into lines: most seeds need nothing more.
     """
 
     def __init__(self, batches: Sequence[str]):
@@ -363,7 +411,7 @@ class ReferenceProcess:
 
         return "fork" in multiprocessing.get_all_start_methods()
 
-    def result(self) -> list[tuple[tuple[str, ...], str, str]]:
+    def result(self) -> list[tuple[str, str, str]]:
         try:
             got = self._receive.recv()
         except EOFError:
@@ -384,13 +432,33 @@ def _reference_child(batches: Sequence[str], send) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    run = reference_runner()
+    from .reference import run_batch
+
     out = []
     for batch in batches:
-        outcome = run(batch)
-        out.append((outcome.lines, outcome_hash(outcome), trace_digest(outcome)))
+        text = run_batch(batch)
+        if not text.endswith("END\n"):
+            raise AssertionError("the reference's trace does not end with END")
+        body = text[:-4].encode()  # the result lines, each with its newline
+        whole = hashlib.sha256(b"ok\0\0")  # outcome_hash of Outcome("ok", lines), from the text
+        whole.update(body[:-1])
+        digest = f"{DIGEST}{zlib.crc32(body):08x} {zlib.adler32(body):08x} {len(body)}"
+        out.append((text, whole.hexdigest(), digest))
     send.send(out)
     send.close()
+
+
+class _Traces:
+    """The reference's outcomes from its trace texts, each cut into lines on first use."""
+
+    def __init__(self, texts: list[str]):
+        self._texts = texts
+        self._outcomes: dict[int, Outcome] = {}
+
+    def __getitem__(self, i: int) -> Outcome:
+        if i not in self._outcomes:
+            self._outcomes[i] = Outcome.of_trace(self._texts[i])
+        return self._outcomes[i]
 
 
 def _fetch_whole_traces(outs, hashes, whole_of, runners, batches, groups, pool) -> None:
@@ -463,7 +531,7 @@ def difftest(
         sequences = settings.sequences()
     elif [seed for seed, _ in sequences] != [settings.first_seed + i for i in range(settings.seeds)]:
         raise ValueError("difftest: the sequences given are not those of the settings")
-    batches = [opslib.encode(ops) for _, ops in sequences]
+    batches = settings.batches(sequences)
     codes = [[op.code for op in ops] for _, ops in sequences]
     tick = progress or (lambda stage, done, total: None)
 
@@ -483,10 +551,13 @@ def difftest(
     elsewhere = ReferenceProcess(batches) if apart else None  # forked before any thread starts
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
+        # One batch list per keyspace, shared by every revision, so the joined texts are made once.
+        joiner = Joiner()
+        group_batches = [(seeds, [batches[i] for i in seeds]) for seeds in groups.values()]
         futures = {
             commit: [
-                (seeds, pool.submit(_run_digest_hashed if hasattr(run, "digests") else _run_hashed, run, [batches[i] for i in seeds]))
-                for seeds in groups.values()
+                (seeds, pool.submit(_run_digest_hashed if hasattr(run, "digests") else _run_hashed, run, listed, joiner))
+                for seeds, listed in group_batches
             ]
             for commit, run in built
             if first_of[id(run)] == commit
@@ -494,10 +565,12 @@ def difftest(
         # The reference meanwhile, in its own process or here.
         ref_out, ref_hash, ref_digest = [], [], []
         if elsewhere is not None:
-            for lines, digest_hash, digest in elsewhere.result():
-                ref_out.append(Outcome("ok", lines))
-                ref_hash.append(digest_hash)
+            texts = []
+            for text, text_hash, digest in elsewhere.result():
+                texts.append(text)
+                ref_hash.append(text_hash)
                 ref_digest.append(digest)
+            ref_out = _Traces(texts)  # cut into lines only where a revision differs
             tick("reference", len(batches), len(batches))
         else:
             for i, batch in enumerate(batches):
@@ -514,7 +587,7 @@ def difftest(
             for seeds, future in fs:
                 for i, (item, digest) in zip(seeds, future.result()):
                     if isinstance(item, str) and item == ref_digest[i]:
-                        item, digest = ref_out[i], ref_hash[i]  # the reference's trace, byte for byte
+                        item, digest = SAME_AS_REFERENCE, ref_hash[i]  # the reference's trace, byte for byte
                     elif isinstance(item, str):
                         whole_of.setdefault((i, item), commit)
                     found[i], digests[i] = item, digest
@@ -548,7 +621,8 @@ def difftest(
                 continue
             verdict = compared.get((i, a_hash[i], b_hash[i]))
             if verdict is None:
-                verdict = compared[i, a_hash[i], b_hash[i]] = compare(codes[i], a_out[i], b_out[i])
+                oa, ob = (ref_out[i] if o is SAME_AS_REFERENCE else o for o in (a_out[i], b_out[i]))
+                verdict = compared[i, a_hash[i], b_hash[i]] = compare(codes[i], oa, ob)
             for level in verdict.firsts:
                 seen.setdefault(level, seed)
             if verdict.level != "same" and (best is None or rank(verdict.level) > rank(best[0].level)):

@@ -127,7 +127,7 @@ def encode(ops: Iterable[Op], keyspace: int | None = None) -> str:
     if need > keyspace:
         raise ValueError(f"keyspace {keyspace} is too small: key {need - 1} is used")
     lines = [f"{MAGIC} {VERSION} {keyspace}"]
-    lines.extend(map(str, ops))
+    lines.extend([op.code if op.key is None else f"{op.code} {op.key}" for op in ops])  # str(op), inlined
     lines.append("")
     return "\n".join(lines)
 

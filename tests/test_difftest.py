@@ -243,13 +243,15 @@ def test_a_timeout_is_never_blamed_on_the_batch_its_lines_end_in():
 
 
 def test_difftest_joins_seeds_per_keyspace_only():
-    """One joined batch per header: a pool of another size would cut a cycle's dump elsewhere."""
+    """One joined batch per header: a pool of another size would cut a cycle's dump elsewhere.
+    A seed's keyspace is its profile's, so there is one header per profile."""
     spy = Spy(reference)
     settings = Settings(seeds=6, ops=300, profiles=("small", "large"))
     difftest([("a", spy)], settings, reference=reference, shrink=False)
     headers = [b[: b.index("\n")] for b in spy.batches]
-    alone = {opslib.encode(ops)[: opslib.encode(ops).index("\n")] for _, ops in settings.sequences()}
-    assert sorted(headers) == sorted(alone)  # every keyspace once, each seed with its own
+    assert sorted(headers) == ["archeo-batch 1 16384", "archeo-batch 1 64"]
+    assert [settings.keyspace(i) for i in range(3)] == [64, 16384, 64]
+    assert all(opslib.needed_keyspace(ops) <= settings.keyspace(i) for i, (_, ops) in enumerate(settings.sequences()))
 
 
 @pytest.mark.parametrize("seeds, profiles", [(3, ("small",)), (6, ("small", "large"))])

@@ -9,10 +9,10 @@
  * timer; SIGPROF ends the run): a batch of a few thousand operations needs milliseconds, so a
  * revision that loops forever is caught in a fraction of a second instead of a whole one.
  *
- * --stall-ms is a watchdog on single operations: the timer ticks every MS of CPU, and when a
- * tick finds the engine's heartbeat (archeo_beat, bumped per operation and per step of its own
- * walks) where the tick before left it, one call into the revision has held the CPU for a
- * whole period: at least MS of CPU.
+ * --stall-ms is a watchdog on single operations: every millisecond a timer looks at the
+ * engine's heartbeat (archeo_beat, bumped per operation and per step of its own walks), and
+ * when it has not moved while the process used MS of CPU, one call into the revision has held
+ * the CPU that long.
  * A correct rbtree operation takes microseconds, so that is an endless loop: SIGPROF, exactly
  * as the budget would end it, only much sooner (the budget must cover a whole long segment).
  * Sanitizer builds ignore it: writing their report is long work without a heartbeat.
@@ -345,6 +345,7 @@ static rlim_t cpu_seconds, cpu_hard;
 static unsigned long cpu_ms, stall_ms;
 static volatile long long segment_start_us;   /* process CPU time when the segment began */
 static unsigned long seen_beat;
+static long long beat_cpu_us;   /* process CPU time when the heartbeat last moved */
 
 static long long cpu_now_us(void)
 {
@@ -353,31 +354,39 @@ static long long cpu_now_us(void)
     return (long long)ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-/* SIGPROF, every tick of the timer: over the segment's budget, or stuck in one operation, is
- * a hang (on_fatal: flush, `SIGNAL 27`, die by SIGPROF). */
+/* The budget and the watchdog, at every tick of the timer: over the segment's budget, or
+ * stuck in one operation, is a hang (on_fatal: flush, `SIGNAL 27`, die by SIGPROF, whichever
+ * timer ticked). */
 static void on_tick(int sig)
 {
-    if (cpu_ms && cpu_now_us() - segment_start_us >= (long long)cpu_ms * 1000LL) {
-        on_fatal(sig);   /* returns with SIGPROF pending at its default action: death on return */
+    long long now = cpu_now_us();
+    (void)sig;
+    if (cpu_ms && now - segment_start_us >= (long long)cpu_ms * 1000LL) {
+        on_fatal(SIGPROF);   /* returns with SIGPROF pending at its default action: death on return */
         return;
     }
     if (stall_ms) {
-        if (archeo_beat == seen_beat)
-            on_fatal(sig);
-        seen_beat = archeo_beat;
+        if (archeo_beat != seen_beat) {
+            seen_beat = archeo_beat;
+            beat_cpu_us = now;
+        } else if (now - beat_cpu_us >= (long long)stall_ms * 1000LL)
+            on_fatal(SIGPROF);
     }
 }
 
-/* One periodic ITIMER_PROF: every --stall-ms with the watchdog, else once per budget. */
+/* With the watchdog: a wall-clock timer (ITIMER_REAL, high resolution) every millisecond,
+ * which measures CPU time itself, so a stuck operation is caught after --stall-ms of CPU
+ * rather than at the kernel's next 4 ms CPU tick; a process waiting for a core uses no CPU
+ * and is not stuck. Without it: ITIMER_PROF once per budget. */
 static void start_timer(void)
 {
     struct itimerval it;
-    unsigned long period_ms = stall_ms ? stall_ms : cpu_ms;
-    segment_start_us = cpu_now_us();
+    long period_us = stall_ms ? 1000L : (long)cpu_ms * 1000L;
+    segment_start_us = beat_cpu_us = cpu_now_us();
     memset(&it, 0, sizeof(it));
-    it.it_value.tv_sec = it.it_interval.tv_sec = (time_t)(period_ms / 1000);
-    it.it_value.tv_usec = it.it_interval.tv_usec = (suseconds_t)((period_ms % 1000) * 1000);
-    setitimer(ITIMER_PROF, &it, NULL);
+    it.it_value.tv_sec = it.it_interval.tv_sec = (time_t)(period_us / 1000000L);
+    it.it_value.tv_usec = it.it_interval.tv_usec = (suseconds_t)(period_us % 1000000L);
+    setitimer(stall_ms ? ITIMER_REAL : ITIMER_PROF, &it, NULL);
 }
 
 static void arm_timer(void)
@@ -389,7 +398,7 @@ static void arm_timer(void)
     sa.sa_handler = on_tick;
     sa.sa_flags = SA_ONSTACK | SA_RESTART;
     sigfillset(&sa.sa_mask);
-    sigaction(SIGPROF, &sa, NULL);
+    sigaction(stall_ms ? SIGALRM : SIGPROF, &sa, NULL);
     start_timer();
 }
 

@@ -115,3 +115,17 @@ def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
         firsts["observable"] = end
         return Verdict("observable", end, "traces differ in length", firsts)
     return Verdict(best, where, detail, firsts)
+
+
+def swapped(verdict: Verdict, a: Outcome, b: Outcome) -> Verdict | None:
+    """`compare(codes, b, a)` from `verdict = compare(codes, a, b)`, where that is sure to be the
+    same but for the order of the two sides in `detail`: both ran to the end (a crash beside a
+    hang is not symmetric). None otherwise: compare again."""
+    if a.status != "ok" or b.status != "ok":
+        return None
+    detail = verdict.detail
+    if detail.startswith("operation ") and verdict.index is not None:
+        i = verdict.index
+        detail = f"operation {i}: {b.lines[i]!r} vs {a.lines[i]!r}"
+    return Verdict(verdict.level, verdict.index, detail, dict(verdict.firsts))
+

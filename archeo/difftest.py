@@ -33,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from . import ops as opslib
-from .compare import Outcome, Verdict, compare, rank, strongest
+from .compare import Outcome, Verdict, compare, rank, strongest, swapped
 from .errors import ArcheoError
 
 Runner = Callable[[str], Outcome]
@@ -461,31 +461,73 @@ class _Traces:
         return self._outcomes[i]
 
 
-def _fetch_whole_traces(outs, hashes, whole_of, runners, batches, groups, pool) -> None:
-    """Replace every digest that differs from the reference's by its whole outcome.
+class _Restricted:
+    """The reference restricted to a revision's API: its outcome with `NA` for every operation
+    the revision lacks (a 2004 revision has no iterators), and that trace's digest.
+
+    A revision that lacks operations differs from the reference on every seed that uses them;
+    when its digest is this one's, its trace is this one, byte for byte, and need not be read.
+    """
+
+    def __init__(self, ref_out, codes: list[list[str]]):
+        self._ref_out, self._codes = ref_out, codes
+        self._made: dict[tuple[int, frozenset], tuple[str, Outcome, str]] = {}
+
+    @staticmethod
+    def lacking(runner) -> frozenset:
+        ops = getattr(runner, "ops", None)
+        return frozenset(opslib.CODES - set(ops) - {"w"}) if ops else frozenset()
+
+    def match(self, i: int, lacks: frozenset, digest: str) -> tuple[Outcome, str] | None:
+        """(outcome, hash) of seed i's restricted reference when `digest` is its digest."""
+        key = (i, lacks)
+        if key not in self._made:
+            lines = tuple("NA" if code in lacks else line for code, line in zip(self._codes[i], self._ref_out[i].lines))
+            outcome = Outcome("ok", lines)
+            self._made[key] = (trace_digest(outcome), outcome, outcome_hash(outcome))
+        made_digest, outcome, made_hash = self._made[key]
+        return (outcome, made_hash) if made_digest == digest else None
+
+
+class _WholeTraces:
+    """Whole outcomes for the digests that differ from the reference's.
 
     Each distinct (seed, digest) is run once, on the first revision that showed it (joined per
-    keyspace, as before), and shared by every revision with the same digest for that seed.
+    keyspace), and shared by every revision with the same digest for that seed. The runs start
+    as soon as a revision's digests are known to differ, in a thread of their own beside the
+    programs still running.
     """
-    wanted: dict[str, list[int]] = {}
-    for (i, _digest), commit in whole_of.items():
-        wanted.setdefault(commit, []).append(i)
-    keyspace_of = {i: key for key, seeds in groups.items() for i in seeds}
-    futures = []
-    for commit, seeds in wanted.items():
-        by_key: dict[str, list[int]] = {}
-        for i in sorted(seeds):
-            by_key.setdefault(keyspace_of[i], []).append(i)
-        for group in by_key.values():
-            futures.append((commit, group, pool.submit(_run_hashed, runners[commit], [batches[i] for i in group])))
-    got: dict[tuple[int, str], tuple[Outcome, str]] = {}
-    for commit, group, future in futures:
-        for i, result in zip(group, future.result()):
-            got[(i, outs[commit][i])] = result
-    for commit, found in outs.items():
+
+    def __init__(self, batches: Sequence[str], groups: dict[str, list[int]]):
+        self._batches = batches
+        self._keyspace_of = {i: key for key, seeds in groups.items() for i in seeds}
+        self._pool = ThreadPoolExecutor(max_workers=2)  # a revision's keyspaces side by side
+        self._where: dict[tuple[int, str], tuple[object, int]] = {}  # (seed, digest) -> (future, place)
+
+    def want(self, runner, found: list) -> None:
+        """Ask for the whole outcome of every digest in `found` (one revision's items) not asked for yet."""
+        by_key: dict[str, list[tuple[int, str]]] = {}
+        for i, item in enumerate(found):
+            if isinstance(item, str) and (i, item) not in self._where:
+                self._where[(i, item)] = (None, 0)
+                by_key.setdefault(self._keyspace_of[i], []).append((i, item))
+        for wanted in by_key.values():
+            future = self._pool.submit(_run_hashed, runner, [self._batches[i] for i, _ in wanted])
+            for place, key in enumerate(wanted):
+                self._where[key] = (future, place)
+
+    def resolve(self, found: list, hashes: list) -> None:
+        """Every digest in `found` (one revision's items) replaced by its whole outcome, its hash set."""
         for i, item in enumerate(found):
             if isinstance(item, str):
-                found[i], hashes[commit][i] = got[(i, item)]
+                future, place = self._where[(i, item)]
+                found[i], hashes[i] = future.result()[place]
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+    def cancel(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def outcome_hash(outcome: Outcome) -> str:
@@ -549,6 +591,23 @@ def difftest(
     for commit, run in built:
         first_of.setdefault(id(run), commit)
     elsewhere = ReferenceProcess(batches) if apart else None  # forked before any thread starts
+    whole = _WholeTraces(batches, groups)
+    compared: dict[tuple[int, str, str], Verdict] = {}  # the same two outcomes of a seed: compared once
+
+    def verdict_of(i: int, a_out, b_out, a_hash, b_hash) -> Verdict | None:
+        """compare() of seed i's two outcomes (None when their hashes are equal), made once."""
+        if a_hash[i] == b_hash[i]:
+            return None
+        verdict = compared.get((i, a_hash[i], b_hash[i]))
+        if verdict is None:
+            oa, ob = (ref_out[i] if o is SAME_AS_REFERENCE else o for o in (a_out[i], b_out[i]))
+            other_way = compared.get((i, b_hash[i], a_hash[i]))
+            verdict = swapped(other_way, ob, oa) if other_way is not None else None
+            if verdict is None:
+                verdict = compare(codes[i], oa, ob)
+            compared[i, a_hash[i], b_hash[i]] = verdict
+        return verdict
+
     pool = ThreadPoolExecutor(max_workers=max(1, jobs))
     try:
         # One batch list per keyspace, shared by every revision, so the joined texts are made once.
@@ -562,9 +621,16 @@ def difftest(
             for commit, run in built
             if first_of[id(run)] == commit
         }
-        # The reference meanwhile, in its own process or here.
+        hashes: dict[str, list[str]] = {}
+        runner_of = dict(built)
         ref_out, ref_hash, ref_digest = [], [], []
-        if elsewhere is not None:
+        if elsewhere is None:  # the reference here, while the programs' threads wait for them
+            for i, batch in enumerate(batches):
+                ref_out.append(reference(batch))
+                ref_hash.append(outcome_hash(ref_out[-1]))
+                ref_digest.append(trace_digest(ref_out[-1]))
+                tick("reference", i + 1, len(batches))
+        else:
             texts = []
             for text, text_hash, digest in elsewhere.result():
                 texts.append(text)
@@ -572,31 +638,35 @@ def difftest(
                 ref_digest.append(digest)
             ref_out = _Traces(texts)  # cut into lines only where a revision differs
             tick("reference", len(batches), len(batches))
-        else:
-            for i, batch in enumerate(batches):
-                ref_out.append(reference(batch))
-                ref_hash.append(outcome_hash(ref_out[-1]))
-                ref_digest.append(trace_digest(ref_out[-1]))
-                tick("reference", i + 1, len(batches))
-        hashes: dict[str, list[str]] = {}
-        # (seed, digest) -> where its whole trace comes from: the first revision that showed it
-        whole_of: dict[tuple[int, str], str] = {}
+        # Each revision as its programs finish: digests against the reference's, the differing
+        # ones read whole, then compared with the reference and with the revision before while
+        # the later programs still run (the verdicts below find these comparisons made).
+        before: str | None = None
+        restricted = _Restricted(ref_out, codes)
         for commit, fs in futures.items():
             found: list = [None] * len(batches)
             digests: list = [None] * len(batches)
+            lacks = restricted.lacking(runner_of[commit])
             for seeds, future in fs:
                 for i, (item, digest) in zip(seeds, future.result()):
                     if isinstance(item, str) and item == ref_digest[i]:
                         item, digest = SAME_AS_REFERENCE, ref_hash[i]  # the reference's trace, byte for byte
-                    elif isinstance(item, str):
-                        whole_of.setdefault((i, item), commit)
+                    elif isinstance(item, str) and lacks:
+                        item, digest = restricted.match(i, lacks, item) or (item, digest)
                     found[i], digests[i] = item, digest
+            whole.want(runner_of[commit], found)
+            whole.resolve(found, digests)
             outs[commit], hashes[commit] = found, digests
+            for other, other_out, other_hash in ((REFERENCE, ref_out, ref_hash), (before, outs.get(before), hashes.get(before))):
+                if other_out is not None:
+                    for i in range(len(batches)):
+                        verdict_of(i, other_out, found, other_hash, digests)
+            before = commit
             done += len(batches)
             tick("revisions", done, total)
-        _fetch_whole_traces(outs, hashes, whole_of, dict(built), batches, groups, pool)
+        whole.close()
         for commit, run in built:
-            if first_of[id(run)] != commit:  # the same lists: _fetch_whole_traces filled them in place
+            if first_of[id(run)] != commit:  # the same program: the same outcomes
                 outs[commit], hashes[commit] = outs[first_of[id(run)]], hashes[first_of[id(run)]]
                 done += len(batches)
                 tick("revisions", done, total)
@@ -604,25 +674,21 @@ def difftest(
         # Ctrl-C: drop the queued runs instead of waiting for every one of them.
         if elsewhere is not None:
             elsewhere.close()
+        whole.cancel()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()
     runners = dict(built)
     runners[REFERENCE] = reference
 
-    compared: dict[tuple[int, str, str], Verdict] = {}  # the same two outcomes of a seed: compared once
-
     def pair(a: str, b: str, a_out, b_out, a_hash, b_hash) -> PairVerdict:
         """Strongest level over all seeds, every level seen, and the first seed showing each."""
         best: tuple[Verdict, int] | None = None
         seen: dict[str, int] = {}
         for i, (seed, _) in enumerate(sequences):
-            if a_hash[i] == b_hash[i]:
-                continue
-            verdict = compared.get((i, a_hash[i], b_hash[i]))
+            verdict = verdict_of(i, a_out, b_out, a_hash, b_hash)
             if verdict is None:
-                oa, ob = (ref_out[i] if o is SAME_AS_REFERENCE else o for o in (a_out[i], b_out[i]))
-                verdict = compared[i, a_hash[i], b_hash[i]] = compare(codes[i], oa, ob)
+                continue
             for level in verdict.firsts:
                 seen.setdefault(level, seed)
             if verdict.level != "same" and (best is None or rank(verdict.level) > rank(best[0].level)):

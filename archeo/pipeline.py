@@ -142,6 +142,11 @@ class ProgramRunner:
     def digests(self, batch: str) -> Outcome:
         return Outcome.of_run(self.executor.run(self.program, batch, digest=True))
 
+    @property
+    def ops(self) -> tuple[str, ...]:
+        """The operation codes the program offers (the others answer `NA`)."""
+        return self.program.ops
+
 
 def program_runner(program: Program, timeout: float, executor=None) -> ProgramRunner:
     """A runner for a built program; share `executor` across programs."""

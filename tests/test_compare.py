@@ -49,3 +49,17 @@ def test_outcome_of_run_strips_end_and_signal_and_flags_cut_traces():
 def test_strongest_orders_levels():
     assert strongest(["api", "structural", "same"]) == "structural"
     assert strongest([]) == "same"
+
+
+def test_a_verdict_swapped_is_the_verdict_of_the_sides_swapped():
+    """Both sides ran to the end: swapping the sides changes only the order in `detail`."""
+    from archeo.compare import swapped
+
+    codes = ["i", "<", "d", "v", "n"]
+    a = Outcome("ok", ("ok", "NA", "T 1:b . .", "ok 1 1", "nil"))
+    for b in (Outcome("ok", ("ok", "1", "T 1:b . .", "ok 1 1", "nil")),
+              Outcome("ok", ("ok", "1", "T 1:r . .", "bad root-red", "nil")),
+              Outcome("ok", ("ok", "NA", "T 1:b . .", "ok 1 1"))):
+        assert swapped(compare(codes, a, b), a, b) == compare(codes, b, a)
+    # a crash beside a hang is not symmetric: compare again
+    assert swapped(compare(codes, a, Outcome("crash", ("ok",), "SIGSEGV")), a, Outcome("crash", ("ok",), "SIGSEGV")) is None

@@ -335,3 +335,21 @@ def test_sequences_made_beforehand_give_the_same_result_and_must_match_the_setti
     assert json.dumps(to_json(given)) == json.dumps(to_json(difftest(subjects, SMALL, reference=reference, shrink=False)))
     with pytest.raises(ValueError, match="not those of the settings"):
         difftest(subjects, SMALL, reference=reference, shrink=False, sequences=made[1:])
+
+
+def test_a_revision_lacking_operations_is_matched_to_the_reference_restricted_to_its_api():
+    """A 2004-like runner answers NA for the iterators: its digests are those of the reference
+    with NA there, so nothing is read whole, and the result is that of whole traces."""
+    speaker = DigestSpeaker(without_iterators)
+    speaker.ops = tuple(sorted(opslib.CODES - set("<>nprcz") - {"w"}))
+    settings = Settings(seeds=4, ops=600)
+    digested = difftest([("a", speaker)], settings, shrink=False, jobs=1)
+    whole = difftest([("a", without_iterators)], settings, shrink=False, jobs=1)
+    assert json.dumps(to_json(digested)) == json.dumps(to_json(whole))
+    assert digested.revisions[0].vs_reference.level == "api"
+    assert speaker.whole == 0 and speaker.digested >= 1
+    # told it offers everything, its digests match nothing it can guess: read whole
+    everything = DigestSpeaker(without_iterators)
+    everything.ops = tuple(sorted(opslib.CODES))
+    again = difftest([("a", everything)], settings, shrink=False, jobs=1)
+    assert json.dumps(to_json(again)) == json.dumps(to_json(whole)) and everything.whole >= 1

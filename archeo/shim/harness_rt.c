@@ -11,8 +11,9 @@
  *
  * --stall-ms is a watchdog on single operations: every millisecond a timer looks at the
  * engine's heartbeat (archeo_beat, bumped per operation and per step of its own walks), and
- * when it has not moved while the process used MS of CPU, one call into the revision has held
- * the CPU that long.
+ * when it has not moved while the process used MS of CPU, and is still stuck at the next
+ * look, one call into the revision has held the CPU that long. (The second look keeps one
+ * long stall of the kernel's, charged to the process, from passing for an endless loop.)
  * A correct rbtree operation takes microseconds, so that is an endless loop: SIGPROF, exactly
  * as the budget would end it, only much sooner (the budget must cover a whole long segment).
  * Sanitizer builds ignore it: writing their report is long work without a heartbeat.
@@ -49,6 +50,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -229,15 +231,26 @@ void archeo_rt_reserve(size_t need)
         archeo_rt_flush();   /* make room by writing (or, past the digest cap, folding) the complete lines */
     if (archeo_out.len + need <= archeo_out.cap)
         return;
-    /* one line longer than the buffer (a dump of a big tree): grow */
-    size_t cap = archeo_out.cap * 2;
+    /* one line longer than the buffer (a dump of a big tree), or a digest-mode segment: grow.
+     * Copied a megabyte at a time with a heartbeat: realloc may copy megabytes in one call,
+     * which the watchdog would take for a stuck operation. */
+    size_t cap = archeo_out.cap * 2, off;
     while (cap < archeo_out.len + need)
         cap *= 2;
-    char *buf = realloc(archeo_out.buf, cap);
+    char *buf = malloc(cap);
     if (!buf)
         archeo_rt_fail(ARCHEO_EXIT_OOM, "out of memory for the trace", 0);
-    archeo_out.buf = buf;
-    archeo_out.cap = cap;
+    for (off = 0; off < archeo_out.len; off += (size_t)1 << 20) {
+        size_t n = archeo_out.len - off < ((size_t)1 << 20) ? archeo_out.len - off : (size_t)1 << 20;
+        memcpy(buf + off, archeo_out.buf + off, n);
+        archeo_beat++;
+    }
+    {
+        char *old = archeo_out.buf;   /* switch first: a signal handler may read the buffer */
+        archeo_out.buf = buf;
+        archeo_out.cap = cap;
+        free(old);
+    }
 }
 
 void *archeo_rt_calloc(size_t n, size_t size)
@@ -346,6 +359,7 @@ static unsigned long cpu_ms, stall_ms;
 static volatile long long segment_start_us;   /* process CPU time when the segment began */
 static unsigned long seen_beat;
 static long long beat_cpu_us;   /* process CPU time when the heartbeat last moved */
+static int strikes;             /* ticks that found it stuck since, in a row */
 
 static long long cpu_now_us(void)
 {
@@ -369,8 +383,9 @@ static void on_tick(int sig)
         if (archeo_beat != seen_beat) {
             seen_beat = archeo_beat;
             beat_cpu_us = now;
-        } else if (now - beat_cpu_us >= (long long)stall_ms * 1000LL)
-            on_fatal(SIGPROF);
+            strikes = 0;
+        } else if (now - beat_cpu_us >= (long long)stall_ms * 1000LL && ++strikes >= 2)
+            on_fatal(SIGPROF);   /* still stuck a tick after it was first seen stuck */
     }
 }
 
@@ -434,8 +449,14 @@ static int leave_network(void)
 
 static char *read_stdin(size_t *size)
 {
+    struct stat st;
     size_t cap = 1 << 20, n = 0;
-    char *buf = malloc(cap);
+    char *buf;
+    /* A file (execute.py passes an in-memory one) says its size: one allocation, no copying
+     * realloc for the watchdog to take for a stall. A pipe grows the buffer as it reads. */
+    if (fstat(0, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        cap = (size_t)st.st_size + 1;
+    buf = malloc(cap);
     if (!buf)
         archeo_rt_fail(ARCHEO_EXIT_OOM, "out of memory for the batch", 0);
     for (;;) {

@@ -124,9 +124,12 @@ def parse_revision(
         facts = _reused_facts(scan, ctx, reuse.chunks) if reuse is not None else None
         if facts is None:
             facts = [ext_facts(ext, ctx) for ext in parse_c(unit.code, rev.path).ext]
+        return build_model(rev, facts, scan.braces, unit, ctx, reuse.normaliser if reuse is not None else MacroNormaliser())
     except _StageFailure as failure:
         return _base_model(rev, error=failure.error)
-    return build_model(rev, facts, scan.braces, unit, ctx, reuse.normaliser if reuse is not None else MacroNormaliser())
+    except Exception as exc:  # noqa: BLE001 - code our visitors do not expect: this revision fails, the run goes on
+        message = f"archeo cannot model this code ({type(exc).__name__}: {exc}); please report it with the revision"
+        return _base_model(rev, error=ParseError("model", rev.path, 0, message))
 
 
 def _reused_facts(scan: Scan, ctx: RevisionContext, memo: ChunkMemo) -> list[ExtFacts] | None:
@@ -660,7 +663,7 @@ def _function_facts(fd: c_ast.FuncDef, origin: str, ctx: RevisionContext) -> Fun
     counter, cyclo = StatementCounter(), ComplexityCounter()
     counter.visit(fd.body)
     cyclo.visit(fd.body)
-    returns, params = _prototype(fd.decl, ctx.namer)
+    returns, params = _prototype(fd.decl, ctx.namer, fd.param_decls)
     function = Function(
         name=fd.decl.name,
         storage=_storage(fd.decl),
@@ -750,13 +753,20 @@ def _storage(decl: c_ast.Decl) -> tuple[str, ...]:
     return tuple(s for s in ("static", "extern", "inline") if s in specs)
 
 
-def _prototype(decl: c_ast.Decl, namer: _TypeNamer) -> tuple[str, tuple[Param, ...]]:
+def _prototype(decl: c_ast.Decl, namer: _TypeNamer, kr_decls=None) -> tuple[str, tuple[Param, ...]]:
+    """Return type and parameters. An old-style (K&R) definition lists bare names, typed by
+    the declarations before its body (`kr_decls`), or `int` when a name has none (C89)."""
     ftype = decl.type
     returns = _type_str(namer, ftype.type)
     params: list[Param] = []
+    kr_types = {d.name: d.type for d in kr_decls or () if isinstance(d, c_ast.Decl)}
     for p in (ftype.args.params if ftype.args is not None else ()):
         if isinstance(p, c_ast.EllipsisParam):
             params.append(Param("...", "..."))
+            continue
+        if isinstance(p, c_ast.ID):  # K&R
+            kr_type = kr_types.get(p.name)
+            params.append(Param(p.name, _type_str(namer, kr_type) if kr_type is not None else "int"))
             continue
         text = _type_str(namer, p.type)
         if text == "void" and not getattr(p, "name", None):

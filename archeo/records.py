@@ -125,7 +125,7 @@ class Macro:
 
 @dataclass(frozen=True)
 class ParseError:
-    stage: str  # "preprocess" | "parse"
+    stage: str  # "preprocess" | "parse" | "model" (archeo's own visitors could not read the code)
     file: str
     line: int
     message: str

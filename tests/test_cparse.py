@@ -393,3 +393,29 @@ def test_xen_2004_functions(xen_models):
         assert {"rb_insert_color", "rb_erase"} <= {f.name for f in m.functions}
         for name in ("__rb_rotate_left", "__rb_rotate_right", "__rb_erase_color"):
             assert m.function(name).storage == ("static",)
+
+
+def test_old_style_definitions_get_their_parameter_types():
+    """K&R: bare names typed by the declarations before the body, `int` when undeclared."""
+    code = "int kr(a, b)\n    int a;\n    char *b;\n{\n    return a + *b;\n}\nint implicit(n)\n{\n    return n;\n}\n"
+    model = parse_revision(rev(code))
+    assert model.ok, model.error
+    assert [f.signature for f in model.functions] == ["int kr(int a, char *b)", "int implicit(int n)"]
+
+
+def test_code_the_visitors_do_not_expect_fails_its_revision_only(monkeypatch):
+    """An exception inside archeo's own visitors is that revision's error (stage `model`),
+    not the end of the run: the next revision parses."""
+    import archeo.cparse as cparse
+
+    real = cparse._function_facts
+
+    def picky(fd, origin, ctx):
+        if fd.decl.name == "odd":
+            raise RuntimeError("a construct nobody planned for")
+        return real(fd, origin, ctx)
+
+    monkeypatch.setattr(cparse, "_function_facts", picky)
+    bad = parse_revision(rev("int odd(void) { return 1; }\n"))
+    assert not bad.ok and bad.error.stage == "model" and "RuntimeError" in bad.error.message
+    assert parse_revision(rev("int fine(void) { return 1; }\n", commit="ab" * 20)).ok

@@ -41,6 +41,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, replace
 
@@ -108,6 +109,7 @@ class Executor:
         self._base = tempfile.mkdtemp(prefix="archeo-run-")
         self._free_dirs: list[str] = []  # empty working directories to reuse (list.pop/append are atomic)
         self._facts: dict[str | bytes, tuple[bytes, list[int], int]] = {}  # see _batch_facts
+        self._facts_lock = threading.Lock()
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -252,9 +254,10 @@ class Executor:
         if got is None:
             data = batch_text.encode() if isinstance(batch_text, str) else batch_text
             got = (data, segment_ops(data), _count_ops(data))
-            if len(self._facts) >= 16:
-                self._facts.pop(next(iter(self._facts)), None)
-            self._facts[batch_text] = got
+            with self._facts_lock:  # runs come from several threads
+                if len(self._facts) >= 16:
+                    self._facts.pop(next(iter(self._facts)))
+                self._facts[batch_text] = got
         return got
 
     def _take_workdir(self) -> str:

@@ -315,8 +315,12 @@ SAME_AS_REFERENCE = _SameAsReference()
 
 def trace_digest(outcome: Outcome) -> str:
     """The digest line the harness writes for a segment that ran these result lines."""
-    text = "".join(line + "\n" for line in outcome.lines).encode()
-    return f"{DIGEST}{zlib.crc32(text):08x} {zlib.adler32(text):08x} {len(text)}"
+    return _digest_of("".join(line + "\n" for line in outcome.lines).encode())
+
+
+def _digest_of(body: bytes) -> str:
+    """The digest line of result lines as written (each with its newline)."""
+    return f"{DIGEST}{zlib.crc32(body):08x} {zlib.adler32(body):08x} {len(body)}"
 
 
 def run_digested(run, batches: Sequence[str], joiner: Joiner | None = None) -> list[Outcome | str]:
@@ -440,10 +444,7 @@ def _reference_child(batches: Sequence[str], send) -> None:
         if not text.endswith("END\n"):
             raise AssertionError("the reference's trace does not end with END")
         body = text[:-4].encode()  # the result lines, each with its newline
-        whole = hashlib.sha256(b"ok\0\0")  # outcome_hash of Outcome("ok", lines), from the text
-        whole.update(body[:-1])
-        digest = f"{DIGEST}{zlib.crc32(body):08x} {zlib.adler32(body):08x} {len(body)}"
-        out.append((text, whole.hexdigest(), digest))
+        out.append((text, _hash_of("ok", "", body[:-1]), _digest_of(body)))  # made from the text, not lines
     send.send(out)
     send.close()
 
@@ -533,10 +534,14 @@ class _WholeTraces:
 def outcome_hash(outcome: Outcome) -> str:
     """Equal hashes, equal behaviour. A hang's kind (CPU budget or wall clock) depends on the
     machine's load, not on the code, so it is left out; a crash's signal is kept."""
-    h = hashlib.sha256()
     kind = "" if outcome.status == "hang" else outcome.kind
-    h.update(f"{outcome.status}\0{kind}\0".encode())
-    h.update("\n".join(outcome.lines).encode())
+    return _hash_of(outcome.status, kind, "\n".join(outcome.lines).encode())
+
+
+def _hash_of(status: str, kind: str, joined: bytes) -> str:
+    """outcome_hash from the result lines joined by newlines, as bytes."""
+    h = hashlib.sha256(f"{status}\0{kind}\0".encode())
+    h.update(joined)
     return h.hexdigest()
 
 

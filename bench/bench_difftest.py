@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
@@ -38,7 +37,6 @@ from common import interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo import ops as opslib  # noqa: E402
 from archeo.cache import Cache  # noqa: E402
-from archeo.compare import Outcome  # noqa: E402
 from archeo.difftest import Settings, difftest  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402

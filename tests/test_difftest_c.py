@@ -309,3 +309,28 @@ def test_xen_seeds_joined_or_run_one_by_one_give_the_same_json(tmp_path):
     assert json.dumps(to_json(joined)) == json.dumps(to_json(alone))
     assert {v.vs_reference.level for v in joined.revisions} >= {"crash", "same"}
 
+
+
+def test_the_reference_in_its_own_process_says_what_it_says_here(planted):
+    """jobs > 1 forks the reference, which makes its hashes and digests from the trace text:
+    the same values as from the outcome here, so the same JSON as with jobs=1."""
+    from archeo import ops as opslib
+    from archeo.compare import Outcome
+    from archeo.difftest import ReferenceProcess, outcome_hash, trace_digest
+    from archeo.reference import run_batch
+
+    settings = Settings(seeds=4, ops=500)
+    batches = settings.batches(settings.sequences()) + [opslib.encode([opslib.DUMP])]
+    expected = []
+    for batch in batches:
+        text = run_batch(batch)
+        outcome = Outcome.of_trace(text)
+        expected.append((text, outcome_hash(outcome), trace_digest(outcome)))
+    assert ReferenceProcess(batches).result() == expected
+    history, revisions, _, root = planted
+    programs = build_all(revisions, parse_all(revisions, Cache(None), 1, lambda *a: None), root / "cache", CONFIG, lambda *a: None)
+    with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
+        subjects = subjects_of(revisions, programs, 5, executor)
+        forked = difftest(subjects, settings, jobs=2, shrink=False)
+        in_thread = difftest(subjects, settings, jobs=1, shrink=False)
+    assert json.dumps(to_json(forked)) == json.dumps(to_json(in_thread))

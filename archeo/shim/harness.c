@@ -129,7 +129,7 @@ static inline void end_line(void)
 {
     ROOM(1);
     archeo_out.buf[archeo_out.len++] = '\n';
-    archeo_out.committed = archeo_out.len;
+    ARCHEO_LINE_DONE();
     if (__builtin_expect(archeo_out.committed >= archeo_out.flush_at, 0))
         archeo_rt_flush();
 }
@@ -137,7 +137,7 @@ static inline void end_line(void)
 #define LINE(lit)            \
     do {                     \
         PUTS(lit "\n");      \
-        archeo_out.committed = archeo_out.len; \
+        ARCHEO_LINE_DONE(); \
         if (__builtin_expect(archeo_out.committed >= archeo_out.flush_at, 0)) \
             archeo_rt_flush(); \
     } while (0)

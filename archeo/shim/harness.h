@@ -26,6 +26,15 @@ struct archeo_out {
 
 extern struct archeo_out archeo_out;
 
+/* The line just written is whole: move `committed` past it. The fence keeps the compiler from
+ * sinking the line's (non-volatile) byte stores below the volatile store, where a signal
+ * handler would flush bytes not written yet. It costs no instruction. */
+#define ARCHEO_LINE_DONE()                       \
+    do {                                         \
+        __atomic_signal_fence(__ATOMIC_RELEASE); \
+        archeo_out.committed = archeo_out.len;   \
+    } while (0)
+
 /* The engine's heartbeat: bumped for every operation and every step of its own walks, so the
  * runtime's watchdog can tell an operation that never ends from a long batch (--stall-ms). */
 extern volatile unsigned long archeo_beat;

@@ -154,13 +154,24 @@ static void digest_reset(void)
     d_dropped = 0;
 }
 
+/* The timer signals that end a run from outside the engine's code (SIGPROF, SIGALRM,
+ * SIGXCPU): blocked while a flush writes and moves the buffer. Why: write(2) to a file is
+ * not interrupted, so a timer signal that arrives during it is delivered just after it
+ * returns, before `flushed` is advanced; the death flush then wrote that chunk a second time,
+ * and a run stopped by its budget had 64 KiB of its trace twice, ~1000 lines before the stop
+ * (1 stopped run in 8 on a busy machine: a trace that did not reproduce). With them blocked,
+ * a flush is atomic for those signals; a fault cannot come from inside it. */
+static sigset_t timer_signals;
+
 /* Write the committed lines out (whatever the mode). */
 static void write_committed(void)
 {
     size_t n = archeo_out.committed;
     const char *p = archeo_out.buf;
+    sigset_t was;
     if (!n)
         return;
+    sigprocmask(SIG_BLOCK, &timer_signals, &was);
     archeo_out.flushed = 0;
     archeo_out.flushing = 1;
     while (archeo_out.flushed < n) {
@@ -177,6 +188,7 @@ static void write_committed(void)
     archeo_out.committed = 0;
     archeo_out.flushing = 0;
     archeo_beat++;
+    sigprocmask(SIG_SETMASK, &was, NULL);   /* a timer signal that came meanwhile is delivered here */
 }
 
 /* The engine's periodic flush. In digest mode it comes only at the cap: the segment's lines
@@ -566,6 +578,10 @@ int main(int argc, char **argv)
         digest_reset();
         archeo_out.flush_at = digest_cap;
     }
+    sigemptyset(&timer_signals);
+    sigaddset(&timer_signals, SIGPROF);
+    sigaddset(&timer_signals, SIGALRM);
+    sigaddset(&timer_signals, SIGXCPU);
     install_handlers();
     arm_timer();   /* after the handlers: the budget counts from here, reading the batch included */
     batch = read_stdin(&size);

@@ -320,7 +320,7 @@ def test_rewrite_replaces_an_old_report_but_not_a_foreign_directory(tmp_path):
 
 
 def test_an_interrupted_write_leaves_the_previous_report_whole(tmp_path, monkeypatch):
-    import archeo.report_html
+    import archeo.report.write
 
     out = tmp_path / "r"
     write_report(make_study(), out)
@@ -329,7 +329,7 @@ def test_an_interrupted_write_leaves_the_previous_report_whole(tmp_path, monkeyp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(archeo.report_html, "render_html", interrupted)
+    monkeypatch.setattr(archeo.report.write, "render_html", interrupted)
     with pytest.raises(KeyboardInterrupt):
         write_report(make_study(difftest=False), out)
     after = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}

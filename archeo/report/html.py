@@ -2,7 +2,7 @@
 
 No script, no network: CSS is inline, figures and trees are inline SVG, per-revision pages
 are `<details>` sections reachable by anchor. Everything the page says comes from the
-findings document that `archeo.report.build_findings` made, so the HTML and findings.json
+findings document that `archeo.report.findings.build_findings` made, so the HTML and findings.json
 cannot disagree.
 """
 
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from html import escape
 
+from ..treeart import differing_keys, draw_svg, draw_text
 from . import figures as figs
-from .report_mutation import mutation_html
-from .report import (
+from .mutation import mutation_html
+from .words import (
     MARKER,
     class_rows,
     change_counts,
@@ -22,7 +23,6 @@ from .report import (
     witness_rows,
     witness_trees,
 )
-from .treeart import differing_keys, draw_svg, draw_text
 
 CSS = """
 :root { --ink:#263238; --muted:#607d8b; --line:#e0e6ea; --zebra:#f6f8f9; --head:#eef2f4; --accent:#3949ab; }

@@ -1,0 +1,106 @@
+"""Words and small helpers every renderer shares: op names, side labels, outcome sentences.
+
+They live here, apart from any one format, so Markdown, HTML and the terminal say the same
+thing in the same words, and no renderer imports another.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..treeart import last_dump
+
+REFERENCE = "reference"
+MARKER = "findings.json"  # a directory holding this is an archeo report we may replace
+
+def plural(n: int, word: str, plural: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural or word + 's')}"
+
+
+_OP_WORDS = {
+    "i": "insert {}",
+    "e": "erase {}",
+    "f": "find {}",
+    "<": "first",
+    ">": "last",
+    "n": "next of {}",
+    "p": "prev of {}",
+    "r": "replace {}",
+    "c": "clear {}",
+    "z": "is-empty {}",
+    "d": "dump",
+    "v": "verify",
+    "x": "reset",
+}
+
+
+def describe_op(token: str) -> str:
+    """`i 5` -> `insert 5`, `<` -> `first`, `n 4` -> `next of 4`, `d` -> `dump` (protocol.md)."""
+    parts = token.split()
+    if not parts or parts[0] not in _OP_WORDS:
+        return token
+    words = _OP_WORDS[parts[0]]
+    return words.format(parts[1]) if "{}" in words and len(parts) > 1 else words
+
+
+def side_label(side: str, revisions_by_commit: dict) -> str:
+    if side == REFERENCE:
+        return "reference"
+    r = revisions_by_commit.get(side)
+    return f"{side[:12]} ({r['date'][:10]})" if r else side[:12]
+
+
+def outcome_text(outcome: dict) -> str:
+    if outcome["status"] == "ok":
+        return "ran to the end"
+    return f"{outcome['status']} ({outcome['kind'] or 'no detail'}) after {plural(len(outcome['results']), 'operation')}"
+
+
+def untested_reason(r: dict, f: dict) -> str:
+    if f["inputs"]["seeds"] is None:
+        return "no differential test was run"
+    if r["status"] == "deleted":
+        return "the file is removed at this commit"
+    if r["build"] is not None and not r["build"]["ok"]:
+        return "it did not build"
+    if r["build"] is None:
+        return "it was not built"
+    return "it was not in the differential run"
+
+
+def witness_rows(w: dict) -> list[tuple[int, str, str, str, bool]]:
+    """(number, operation, result a, result b, differs) for each op; a missing result is '—'."""
+    a, b = w["a_outcome"]["results"], w["b_outcome"]["results"]
+    rows = []
+    for i, token in enumerate(w["ops"]):
+        ra = a[i] if i < len(a) else "—"
+        rb = b[i] if i < len(b) else "—"
+        rows.append((i + 1, describe_op(token), ra, rb, ra != rb))
+    return rows
+
+
+def witness_trees(w: dict) -> tuple[str | None, str | None]:
+    return last_dump(w["ops"], w["a_outcome"]["results"]), last_dump(w["ops"], w["b_outcome"]["results"])
+
+
+def class_rows(f: dict) -> list[dict]:
+    by_commit = {r["commit"]: r for r in f["revisions"]}
+    rows = []
+    for n, members in enumerate(f["classes"], 1):
+        dates = [by_commit[c]["date"][:10] for c in members if c in by_commit]
+        ref = [by_commit[c]["vs_reference"]["level"] for c in members if c in by_commit and by_commit[c]["vs_reference"]]
+        rows.append(
+            {
+                "n": n,
+                "members": members,
+                "first": min(dates) if dates else "",
+                "last": max(dates) if dates else "",
+                "vs_reference": ref[0] if ref else None,
+            }
+        )
+    return rows
+
+
+def change_counts(changes: list[dict]) -> str:
+    counts = Counter(c["kind"] for c in changes)
+    return ", ".join(f"{k} ×{n}" if n > 1 else k for k, n in sorted(counts.items()))

@@ -124,7 +124,7 @@ def derive_api(model: Model) -> HarnessApi:
 
     entry = "rb_entry" if _function_macro(header, "rb_entry") else "container_of"
     if entry == "container_of":
-        notes.append("no rb_entry in the header: container_of from the shim")
+        notes.append("no rb_entry in the header: container_of where defined, else offsetof (ARCHEO_ENTRY)")
 
     ops = []
     for op in ALL_OPS:
@@ -232,8 +232,17 @@ def config_header(api: HarnessApi, includes: tuple[str, ...]) -> str:
         f"#define ARCHEO_RB_RED {api.rb_red}",
         f"#define ARCHEO_PARENT(n) ({api.parent})",
         f"#define ARCHEO_IS_RED(n) ({api.is_red})",
-        f"#define ARCHEO_ENTRY(ptr, type, member) {api.entry}(ptr, type, member)",
     ]
+    if api.entry == "container_of":  # a userland copy may have no container_of anywhere
+        lines += [
+            "#ifdef container_of",
+            "#define ARCHEO_ENTRY(ptr, type, member) container_of(ptr, type, member)",
+            "#else",
+            "#define ARCHEO_ENTRY(ptr, type, member) ((type *)((char *)(ptr) - __builtin_offsetof(type, member)))",
+            "#endif",
+        ]
+    else:
+        lines.append(f"#define ARCHEO_ENTRY(ptr, type, member) {api.entry}(ptr, type, member)")
     for op, name in OPTIONAL_FUNCTIONS.items():
         if api.has(op):
             lines.append(f"#define ARCHEO_HAS_{name[3:].upper()} 1")

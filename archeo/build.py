@@ -6,13 +6,13 @@
 For each revision, in a private temporary directory:
 
 - the revision's .c, unmodified, at its path in the repository (so compiler messages name it);
-- its header at its historical include path (`xen/include/xeno/rbtree.h` -> `-I xen/include`,
-  included as `<xeno/rbtree.h>`);
+- its header and its include closure at their historical paths (`xen/include/xeno/rbtree.h`
+  -> `-I xen/include`, included as `<xeno/rbtree.h>`), and the platform's stubs;
 - `archeo_config.h`, generated from the parsed API (archeo/api.py);
 
-then `gcc -std=gnu99 -O2 -nostdinc -I <revision include dir> -I archeo/shim/include` on the
-revision and on the harness engine, and a normal link with the harness runtime (the only part
-that sees libc, see archeo/shim/harness.h).
+then `gcc -O2` with the revision's CompilePlan (archeo/platforms: `-std`, `-nostdinc` against
+archeo/shim/include for Xen, the system's headers for userland, defines, include directories)
+on the revision and on the harness engine, and a normal link with the harness runtime.
 
 Executables are cached under `<cache>/programs/<key>/`, the key being a sha256 of everything
 that went in (texts, config, harness and shim sources, compiler version, flags); the harness
@@ -38,6 +38,7 @@ from pathlib import Path, PurePosixPath
 
 from .api import ApiError, config_header, derive_api
 from .errors import ArcheoError
+from .platforms import CompilePlan, plan, revision_files, safe_relative, stage, write_exact
 from .records import Model, Program, Revision
 
 SHIM_DIR = Path(__file__).resolve().parent / "shim"
@@ -46,11 +47,11 @@ HARNESS_ENGINE = SHIM_DIR / "harness.c"
 HARNESS_RUNTIME = SHIM_DIR / "harness_rt.c"
 HARNESS_HEADER = SHIM_DIR / "harness.h"
 
-KEY_SCHEME = "archeo-build-2"  # 2: programs record their code identity (`code`)
+KEY_SCHEME = "archeo-build-3"  # 2: programs record their code identity (`code`); 3: compile plans
 CONFIG_PATH = "archeo-gen/archeo_config.h"
-BASE_FLAGS = ("-std=gnu99", "-O2")
+RUNTIME_STD = "-std=gnu99"  # the harness runtime is ours: one standard whatever the revision's
+BASE_FLAGS = ("-O2",)  # the standard comes from the revision's CompilePlan
 SANITIZE_FLAGS = (
-    "-std=gnu99",
     "-O1",
     "-g",
     "-fno-omit-frame-pointer",
@@ -121,14 +122,9 @@ def _include_targets(text: str) -> list[str]:
     return out
 
 
-def _safe_relative(path: str) -> bool:
-    p = PurePosixPath(path)
-    return bool(path) and not p.is_absolute() and ".." not in p.parts
-
-
 def layout_for(rev: Revision) -> _Layout:
     """Place the .c at its own path and the header where the .c's `#include` finds it."""
-    if not _safe_relative(rev.path) or not _safe_relative(rev.header_path or "x"):
+    if not safe_relative(rev.path) or not safe_relative(rev.header_path or "x"):
         raise ArcheoError(f"revision {rev.short}: unsafe file path {rev.path!r} / {rev.header_path!r}")
     header_path = rev.header_path or "rbtree.h"
     base = PurePosixPath(header_path).name
@@ -168,8 +164,9 @@ class Builder:
     def flags(self) -> tuple[str, ...]:
         return SANITIZE_FLAGS if self.sanitize else BASE_FLAGS
 
-    def key(self, rev: Revision, layout: _Layout, config: str) -> str:
+    def key(self, rev: Revision, layout: _Layout, config: str, compile_plan: CompilePlan | None = None) -> str:
         """sha256 of everything that goes into the program."""
+        compile_plan = compile_plan or plan(rev)
         h = hashlib.sha256()
         parts = [
             KEY_SCHEME,
@@ -179,6 +176,8 @@ class Builder:
             json.dumps(layout.__dict__, sort_keys=True),
             rev.text or "",
             rev.header_text or "",
+            *(f"{path}\0{text}" for path, text in sorted(rev.closure.items())),
+            compile_plan.identity(),
             config,
             *self._harness_texts,
             *(f"{name}\0{text}" for name, text in self._shim_texts),
@@ -196,33 +195,38 @@ class Builder:
             return fail("the file does not exist at this revision (deleted)")
         if rev.header_text is None:
             return fail("no companion header at this revision")
-        for text, path in ((rev.text, rev.path), (rev.header_text, rev.header_path)):
+        for path, text in revision_files(rev).items():
             problem = check_includes(text, path)
             if problem:
                 return fail(problem)
+        if not model.ok:  # the parse stage's reason comes first: the API of unparsed code is unknown
+            e = model.error
+            return fail(f"{e.stage}: {e.file}:{e.line}: {e.message}")
+        compile_plan = plan(rev)
         try:
             api = derive_api(model)
         except ApiError as exc:
             return fail(f"api: {exc}")
         layout = layout_for(rev)
         config = config_header(api, layout.includes)
-        key = self.key(rev, layout, config)
+        key = self.key(rev, layout, config, compile_plan)
         final = self.cache_dir / "programs" / key
         cached = _load(final, rev.commit, key, self.sanitize)
         if cached is not None:
             return replace(cached, cached=True)
         with tempfile.TemporaryDirectory(prefix="archeo-build-") as tmp:
-            info = self._compile(Path(tmp), rev, layout, config)
+            info = self._compile(Path(tmp), rev, layout, config, compile_plan)
             if info.pop("transient", False):
                 return fail(info["error"])  # not cached: the next run compiles it again
-            info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=list(api.notes), api_ops="".join(api.ops))
+            notes = [*compile_plan.notes, *api.notes]
+            info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=notes, api_ops="".join(api.ops))
             _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
         return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
 
     def _runtime_object(self) -> Path:
         """The harness runtime (the same for every revision) compiled once per toolchain and flags."""
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
-        argv = [self.toolchain.cc, *self.flags, *defines, "-c", str(HARNESS_RUNTIME)]
+        argv = [self.toolchain.cc, RUNTIME_STD, *self.flags, *defines, "-c", str(HARNESS_RUNTIME)]
         key = hashlib.sha256("\0".join([KEY_SCHEME, self.toolchain.version, *argv[1:], *self._harness_texts]).encode()).hexdigest()
         path = self.cache_dir / "objects" / f"harness_rt-{key[:32]}.o"
         if path.exists():
@@ -240,16 +244,17 @@ class Builder:
                 os.unlink(partial)
         return path
 
-    def _compile(self, tmp: Path, rev: Revision, layout: _Layout, config: str) -> dict:
-        stage_sources(rev, layout, config, tmp)
+    def _compile(self, tmp: Path, rev: Revision, layout: _Layout, config: str, compile_plan: CompilePlan) -> dict:
+        stage_sources(rev, layout, config, tmp, compile_plan)
         (tmp / "archeo-obj").mkdir()
         cc, flags = self.toolchain.cc, list(self.flags)
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
-        kernel_includes = ["-nostdinc", "-I", layout.include_root, "-I", str(SHIM_INCLUDE)]
+        if layout.include_root not in compile_plan.include_dirs:
+            compile_plan = replace(compile_plan, include_dirs=(layout.include_root, *compile_plan.include_dirs))
+        cflags = compile_plan.cflags()
         steps = [
-            [cc, *flags, *kernel_includes, "-c", layout.source, "-o", "archeo-obj/revision.o"],
-            [cc, *flags, *defines, "-nostdinc", "-I", "archeo-gen", "-I", layout.include_root, "-I", str(SHIM_INCLUDE),
-             "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
+            [cc, *flags, *cflags, "-c", layout.source, "-o", "archeo-obj/revision.o"],
+            [cc, *flags, *defines, "-I", "archeo-gen", *cflags, "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
         ]
         for argv in steps:
             try:
@@ -303,19 +308,17 @@ def _tokens_only(code: bytes) -> bytes:
     return _LITERAL_OR_SPACE.sub(lambda m: m.group(0) if m.group(0)[:1] in (b'"', b"'") else b" ", code).strip()
 
 
-def stage_sources(rev: Revision, layout: _Layout, config: str, dest: Path) -> None:
-    """Write the revision's .c and header, unmodified, and the generated config under `dest`.
+def stage_sources(rev: Revision, layout: _Layout, config: str, dest: Path, compile_plan: CompilePlan | None = None) -> None:
+    """Write the revision's .c, header and include closure, unmodified, the plan's stubs, and
+    the generated config under `dest` (platforms.stage).
 
     Read back and compared, so "the revision compiled is byte for byte the revision mined"
     is checked on every build rather than assumed (no newline or encoding translation).
     """
-    for rel, text in ((layout.source, rev.text), (layout.header, rev.header_text), (CONFIG_PATH, config)):
-        path = dest / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        data = text.encode("utf-8", "surrogateescape")
-        path.write_bytes(data)
-        if path.read_bytes() != data:
-            raise ArcheoError(f"could not write {rel} unchanged into {dest}")
+    stage(rev, compile_plan or plan(rev), dest)
+    if layout.header != rev.header_path:  # the header where the .c's include finds it
+        write_exact(dest / layout.header, rev.header_text or "")
+    write_exact(dest / CONFIG_PATH, config)
 
 
 def first_error(stderr: str, tmp: str = "") -> str:

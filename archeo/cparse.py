@@ -38,9 +38,10 @@ from pycparserext.ext_c_parser import AttributeSpecifier, FuncDeclExt, GnuCParse
 from .chunks import Brace, Scan, scan_unit
 from .errors import ArcheoError
 from .parse_reuse import ChunkMemo
+from .platforms import CompilePlan, plan, stage
+from .platforms.xen import SHIM_INCLUDE  # noqa: F401 - kept importable from here
 from .records import Field, Function, Macro, Model, Param, ParseError, Revision, Struct
 
-SHIM_INCLUDE = Path(__file__).resolve().parent / "shim" / "include"
 
 # pycparser knows `offsetof(type, member)` as a keyword but not GCC's builtin, which the
 # shim's offsetof (and so container_of) expands to. Renaming it back while preprocessing
@@ -117,8 +118,8 @@ def parse_revision(
     ctx = RevisionContext.of(rev)
     try:
         with tempfile.TemporaryDirectory(prefix="archeo-parse-") as tmp:
-            include_dirs = layout_revision(rev, tmp)
-            output = preprocess(rev.path, include_dirs, cwd=tmp, gcc=gcc, shim=shim)
+            compile_plan = layout_revision(rev, tmp)
+            output = preprocess(rev.path, compile_plan, cwd=tmp, gcc=gcc, shim=shim)
         unit = split_preprocessed(output)
         scan = scan_unit(unit.code, rev.path)
         facts = _reused_facts(scan, ctx, reuse.chunks) if reuse is not None else None
@@ -144,39 +145,28 @@ def _reused_facts(scan: Scan, ctx: RevisionContext, memo: ChunkMemo) -> list[Ext
     return None if per_chunk is None else [facts for chunk in per_chunk for facts in chunk]
 
 
-def layout_revision(rev: Revision, dest: str | os.PathLike) -> list[str]:
-    """Write the .c file and its header at their historical paths under `dest`.
-
-    Returns the include directories (relative to `dest`) under which the header is found
-    by its historical include name: every ancestor of the header's directory, deepest
-    first, so `<xen/rbtree.h>` and `<xeno/rbtree.h>` both resolve without knowing the
-    include name in advance. The build stage can reuse this.
-    """
-    dest = Path(dest)
-    _write(dest / rev.path, rev.text or "")
-    dirs: list[str] = []
-    if rev.header_path and rev.header_text is not None:
-        _write(dest / rev.header_path, rev.header_text)
-        parent = Path(rev.header_path).parent
-        while str(parent) not in ("", "."):
-            dirs.append(parent.as_posix())
-            parent = parent.parent
-    return dirs
+def layout_revision(rev: Revision, dest: str | os.PathLike) -> CompilePlan:
+    """Write the .c file, its header and its include closure at their historical paths
+    under `dest` (with the platform's stubs), and return the revision's CompilePlan
+    (archeo/platforms): the include directories, defines and standard that the build
+    stage passes too, so the model describes exactly what gets compiled."""
+    compile_plan = plan(rev)
+    stage(rev, compile_plan, dest)
+    return compile_plan
 
 
-def preprocess_command(source: str, include_dirs, gcc: str = "gcc", shim: str | os.PathLike | None = None) -> list[str]:
-    """The gcc command line: shim first, then the revision's own include directories."""
-    cmd = [gcc, "-E", "-dD", "-std=gnu99", "-nostdinc", *PREPROCESS_DEFINES, "-I", str(shim or SHIM_INCLUDE)]
-    for d in include_dirs:
-        cmd += ["-I", d]
-    return cmd + [source]
+def preprocess_command(source: str, compile_plan: CompilePlan, gcc: str = "gcc", shim: str | os.PathLike | None = None) -> list[str]:
+    """The gcc command line of the plan (`shim` replaces the platform's stub directory)."""
+    if shim is not None:
+        compile_plan = replace(compile_plan, stub_dir=str(shim))
+    return [gcc, "-E", "-dD", *PREPROCESS_DEFINES, *compile_plan.cflags(), source]
 
 
-def preprocess(source: str, include_dirs, cwd, gcc: str = "gcc", shim=None) -> str:
+def preprocess(source: str, compile_plan: CompilePlan, cwd, gcc: str = "gcc", shim=None) -> str:
     """`gcc -E -dD` output, or a `_StageFailure` naming the first error's file and line."""
     if shutil.which(gcc) is None:
         raise ArcheoError(f"{gcc} not found: install gcc (the parse stage preprocesses with it)")
-    proc = subprocess.run(preprocess_command(source, include_dirs, gcc, shim), cwd=cwd, capture_output=True, text=True)
+    proc = subprocess.run(preprocess_command(source, compile_plan, gcc, shim), cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise _StageFailure(_gcc_error(proc.stderr, source))
     return proc.stdout

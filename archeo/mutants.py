@@ -39,7 +39,7 @@ import os
 import random
 import re
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterator
 
 from pycparser import c_ast
@@ -119,13 +119,17 @@ class Unit:
 def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
     """Preprocess and parse `rev` the way the parse stage does, and print it back."""
     from .cparse import _StageFailure, layout_revision, parse_c, preprocess, split_preprocessed
+    from .platforms import choose
 
     if not rev.present:
         raise ArcheoError(f"revision {rev.short} has no {rev.path}: only present revisions can be mutated")
+    # A mutant's text is preprocessed, so it includes nothing the platform could be chosen by:
+    # pin the revision's platform now, for every mutant built from it.
+    rev = replace(rev, compile=replace(rev.compile, platform=choose(rev)[0]))
     try:
         with tempfile.TemporaryDirectory(prefix="archeo-mutate-") as tmp:
-            dirs = layout_revision(rev, tmp)
-            output = preprocess(rev.path, dirs, cwd=tmp, gcc=gcc)
+            compile_plan = layout_revision(rev, tmp)
+            output = preprocess(rev.path, compile_plan, cwd=tmp, gcc=gcc)
         ast = parse_c(split_preprocessed(output).code, rev.path)
     except _StageFailure as failure:
         e = failure.error

@@ -48,12 +48,15 @@ class RunConfig:
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
     from .cparse import history_runs, parse_run
 
-    code = _source_hash("cparse.py", "chunks.py", "parse_reuse.py", "shim/include", "records.py")
+    code = _source_hash("cparse.py", "chunks.py", "parse_reuse.py", "shim/include", "shim/userland", "platforms", "records.py")
     present = [r for r in revisions if r.present]
     models: dict[str, Model] = {}
     todo = []
     for rev in present:
-        key = digest("model", code, rev.commit, rev.path, rev.text, rev.header_path or "", rev.header_text or "")
+        key = digest(
+            "model", code, rev.commit, rev.path, rev.text, rev.header_path or "", rev.header_text or "",
+            sorted(rev.closure.items()), repr(rev.compile),
+        )
         hit = cache.get("models", key)
         if hit is not None:
             models[rev.commit] = hit

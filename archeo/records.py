@@ -27,6 +27,21 @@ class Expectation:
 
 
 @dataclass(frozen=True)
+class CompileSettings:
+    """How a project's own build compiles the file: what archeo must pass to do the same.
+
+    `platform` is "" when archeo chooses one per revision from what it includes
+    (archeo/platforms). `include_dirs` are repository-relative (`.` is the top);
+    `defines` are `NAME` or `NAME=VALUE`; `std` is a `-std=` value, "" for the platform's.
+    """
+
+    platform: str = ""
+    include_dirs: tuple[str, ...] = ()
+    defines: tuple[str, ...] = ()
+    std: str = ""
+
+
+@dataclass(frozen=True)
 class Target:
     """What to study: which file, under which names, in which repository."""
 
@@ -34,11 +49,17 @@ class Target:
     paths: tuple[str, ...]  # every path the file ever had
     header_paths: tuple[str, ...]  # every path its companion header ever had
     urls: tuple[str, ...] = ()  # official first, then mirrors
-    reference: str = "rbtree"  # which Python reference model it is tested against
+    subject: str = "rbtree"  # what kind of code it is (which reference model it is tested against)
     release_pattern: str = ""  # glob of release tags, e.g. "RELEASE-*"
     description: str = ""
     expectations: tuple[Expectation, ...] = ()
     source: str = ""  # the TOML file it came from, for messages
+    compile: CompileSettings = CompileSettings()
+
+    @property
+    def reference(self) -> str:
+        """The old name of `subject` (targets written before subjects had a name)."""
+        return self.subject
 
 
 # ---------------------------------------------------------------- mine (mine.py)
@@ -65,6 +86,10 @@ class Revision:
     # The revisions this one descends from directly (git's parent rewriting over the target's
     # paths): on a branchy history "previous" means these, not the one listed before.
     parents: tuple[str, ...] = ()
+    # Every other file of the repository the file and its header reach through quoted
+    # `#include`s at this commit (archeo/closure.py): path -> text, as at this commit.
+    closure: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    compile: CompileSettings = CompileSettings()
 
     @property
     def short(self) -> str:

@@ -8,11 +8,12 @@ command-line options (`--path`, `--header`) for a one-off study.
 from __future__ import annotations
 
 import posixpath
+import re
 import tomllib
 from pathlib import Path
 
 from .errors import ArcheoError
-from .records import Expectation, Target
+from .records import CompileSettings, Expectation, Target
 
 DEFAULT_TARGET = "xen-rbtree"
 
@@ -94,12 +95,41 @@ def target_from_dict(data: dict, source: str = "<dict>") -> Target:
         paths=paths,
         header_paths=headers,
         urls=urls,
-        reference=str(data.get("reference", "rbtree")),
+        subject=str(data.get("subject", data.get("reference", "rbtree"))),
         release_pattern=str(data.get("release_pattern", "")),
         description=str(data.get("description", "")),
         expectations=tuple(expectations),
         source=source,
+        compile=compile_settings(
+            str(data.get("platform", "")),
+            string_list("include_dirs"),
+            string_list("defines"),
+            str(data.get("std", "")),
+            source=f"target file {source}",
+        ),
     )
+
+
+def compile_settings(platform: str = "", include_dirs=(), defines=(), std: str = "", source: str = "") -> CompileSettings:
+    """Checked settings: a known platform, include directories inside the repository,
+    defines that are C identifiers (with an optional value), a plain -std value."""
+    from .platforms import PLATFORMS
+
+    where = f"{source}: " if source else ""
+    if platform and platform not in PLATFORMS:
+        raise ArcheoError(f"{where}unknown platform {platform!r}: use one of {', '.join(sorted(PLATFORMS))} (or none to let archeo choose)")
+    dirs = []
+    for d in include_dirs:
+        clean = posixpath.normpath(d.strip())
+        if clean.startswith(("/", "../")) or clean == "..":
+            raise ArcheoError(f"{where}include directory {d!r} is not inside the repository: give it relative to the top ('.' is the top)")
+        dirs.append(clean)
+    for d in defines:
+        if not re.fullmatch(r"[A-Za-z_]\w*(=[^\s]*)?", d):
+            raise ArcheoError(f"{where}define {d!r} is not NAME or NAME=VALUE")
+    if std and not re.fullmatch(r"[a-z]+[0-9x]+", std):
+        raise ArcheoError(f"{where}std {std!r} is not a C standard such as gnu99 or c11")
+    return CompileSettings(platform, tuple(dirs), tuple(defines), std)
 
 
 def _clean_path(path: str) -> str:
@@ -110,8 +140,10 @@ def _clean_path(path: str) -> str:
     return clean
 
 
-def target_from_paths(paths: list[str], headers: list[str] | None = None, name: str | None = None) -> Target:
-    """A one-off target from `--path`/`--header` options."""
+def target_from_paths(
+    paths: list[str], headers: list[str] | None = None, name: str | None = None, compile: CompileSettings | None = None
+) -> Target:
+    """A one-off target from `--path`/`--header` options (and `--platform`, `--include-dir`, ...)."""
     if not paths:
         raise ArcheoError("--path needs at least one file path inside the repository")
     paths = [_clean_path(p) for p in paths]
@@ -120,4 +152,5 @@ def target_from_paths(paths: list[str], headers: list[str] | None = None, name: 
         paths=tuple(paths),
         header_paths=tuple(_clean_path(h) for h in headers or ()),
         source="command line",
+        compile=compile or CompileSettings(),
     )

@@ -249,11 +249,9 @@ class Builder:
         (tmp / "archeo-obj").mkdir()
         cc, flags = self.toolchain.cc, list(self.flags)
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
-        if layout.include_root not in compile_plan.include_dirs:
-            compile_plan = replace(compile_plan, include_dirs=(layout.include_root, *compile_plan.include_dirs))
-        cflags = compile_plan.cflags()
+        cflags = _with_root(compile_plan, layout).cflags()
         steps = [
-            [cc, *flags, *cflags, "-c", layout.source, "-o", "archeo-obj/revision.o"],
+            [*self._revision_argv(layout, compile_plan), "-o", "archeo-obj/revision.o"],
             [cc, *flags, *defines, "-I", "archeo-gen", *cflags, "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
         ]
         for argv in steps:
@@ -277,6 +275,23 @@ class Builder:
         code = self._code_identity(tmp, steps, rev.commit)
         return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
 
+    def _revision_argv(self, layout: _Layout, compile_plan: CompilePlan) -> list[str]:
+        """The command that compiles the revision's own .c (no harness), without `-o`."""
+        return [self.toolchain.cc, *self.flags, *_with_root(compile_plan, layout).cflags(), "-c", layout.source]
+
+    def revision_compile(self, rev: Revision, model: Model):
+        """(stage(dir), argv) compiling the revision's .c alone, as `build` would, or None when
+        it has no API to build against. For mutation's trivial-compiler-equivalence check."""
+        if not rev.present or rev.header_text is None or not model.ok:
+            return None
+        try:
+            api = derive_api(model)
+        except ApiError:
+            return None
+        compile_plan, layout = plan(rev), layout_for(rev)
+        config = config_header(api, layout.includes)
+        return (lambda dest: stage_sources(rev, layout, config, dest, compile_plan)), self._revision_argv(layout, compile_plan)
+
     def _code_identity(self, tmp: Path, steps: list[list[str]], commit: str) -> str:
         """sha256 of what the compiler was given, line markers aside: the revision's and the
         harness engine's translation units preprocessed (`-E -P`), the commit id the harness
@@ -297,6 +312,13 @@ class Builder:
                 return ""
             h.update(_tokens_only(proc.stdout.replace(commit.encode(), b"")) + b"\0")
         return h.hexdigest()
+
+
+def _with_root(compile_plan: CompilePlan, layout: _Layout) -> CompilePlan:
+    """The plan with the layout's include root first (where the staged headers are)."""
+    if layout.include_root in compile_plan.include_dirs:
+        return compile_plan
+    return replace(compile_plan, include_dirs=(layout.include_root, *compile_plan.include_dirs))
 
 
 _LITERAL_OR_SPACE = re.compile(rb'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|\s+')

@@ -22,9 +22,11 @@ For one revision (archeo/mutants.py makes the mutants):
    mutant gets a minimal witness (archeo/difftest.py's shrinker).
 3. **Survivors** of the usual seeds are run again on `deep_factor` times as many fresh seeds,
    longer and with larger trees. A difference found there leaves the mutant *survived* (the
-   usual seeds missed a real change: the tester was not sharp enough); none leaves it
-   *survived* and *equivalent* (no difference found anywhere: presumed equivalent, listed with
-   its place and change for a person to judge).
+   usual seeds missed a real change: the tester was not sharp enough). A survivor none of them
+   tells apart is *equivalent* only when shown to be (archeo/equivalence.py): its object code
+   is the original's, or a bounded exhaustive check (every short sequence over a few keys)
+   finds no difference. Otherwise it is a survivor with the bounded sequence it escapes by —
+   nothing is presumed equivalent, so the kill score can fall below 100 %.
 
 Kill score = (killed + crashed + hung) / (made - stillborn - equivalent).
 
@@ -45,6 +47,7 @@ from typing import Callable, Sequence
 from . import ops as opslib
 from .compare import LEVELS, Outcome, compare, rank
 from .difftest import Settings, Witness, find_witness
+from .equivalence import bounded_difference, object_code
 from .errors import ArcheoError
 from .mutants import OPERATORS, Mutant, Unit, enumerate_mutants, load_unit, select_mutants
 from .records import Model, Program, Revision
@@ -116,7 +119,9 @@ class MutantResult:
     detail: str = ""
     kind: str = ""  # crash or hang kind (SIGSEGV, cpu-limit, ...)
     witness: Witness | None = None
-    equivalent: bool = False  # survived even the deep check
+    equivalent: bool = False  # shown equivalent: the same object code, or no bounded difference
+    equivalence: str = ""  # how: "object-code" | "bounded"
+    escapes: tuple[str, ...] = ()  # a survivor the bounded check told apart: the sequence that shows it
     deep_level: str = ""  # survived the usual seeds, but the deep check found this
     error: str = ""  # the compiler's first error, for a stillborn mutant
     seconds: float = 0.0
@@ -209,6 +214,16 @@ class _Original:
     def __init__(self, runner):
         self.runner = runner
         self._outcomes: dict[int, tuple[Outcome, str]] = {}
+        self._object: dict[int, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def same_object_code(self, builder, unit: Unit, model: Model, mutant: Mutant) -> bool:
+        """Trivial compiler equivalence: the mutant's unit compiles to the unmutated unit's bytes."""
+        with self._lock:
+            if id(unit) not in self._object:
+                self._object[id(unit)] = object_code(builder, unit.revision(), model)
+            original = self._object[id(unit)]
+        return original is not None and object_code(builder, unit.revision(mutant), model) == original
 
     def outcome(self, batch: _Batch) -> tuple[Outcome, str]:
         key = id(batch)
@@ -359,10 +374,17 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
         kind = out.kind if out.status != "ok" else ""
         return done(status=status, level=level, phase=phase, seed=batch.seed, detail=verdict.detail, kind=kind, witness=witness)
     found = _first_difference(original, runner, material.deep)
-    if found is None:
-        return done(status="survived", equivalent=True)
-    verdict, batch, _out = found
-    return done(status="survived", phase="deep", seed=batch.seed, deep_level=verdict.level, detail=verdict.detail)
+    if found is not None:
+        verdict, batch, _out = found
+        return done(status="survived", phase="deep", seed=batch.seed, deep_level=verdict.level, detail=verdict.detail)
+    # No seed tells them apart: equivalent only when shown to be (archeo/equivalence.py).
+    if original.same_object_code(builder, unit, model, m):
+        return done(status="survived", equivalent=True, equivalence="object-code")
+    escape = bounded_difference(original.runner, runner)
+    if escape is None:
+        return done(status="survived", equivalent=True, equivalence="bounded")
+    level, sequence, detail = escape
+    return done(status="survived", phase="bounded", deep_level=level, detail=detail, escapes=sequence)
 
 
 # ---------------------------------------------------------------- many revisions
@@ -454,7 +476,8 @@ def mutant_json(r: MutantResult) -> dict:
         if r.witness is not None:
             out["witness"] = r.witness.as_dict()
     elif r.status == "survived":
-        out.update(equivalent=r.equivalent, deep_level=r.deep_level or None, deep_seed=r.seed)
+        out.update(equivalent=r.equivalent, equivalence=r.equivalence or None, deep_level=r.deep_level or None,
+                   deep_seed=r.seed, escapes=list(r.escapes))
     elif r.status == "stillborn":
         out["error"] = r.error
     out["seconds"] = round(r.seconds, 3)
@@ -545,36 +568,6 @@ SUMMARY_HEADERS = (
 )
 
 
-def mutation_section_md(results: Sequence[MutationResult]) -> str:
-    """The report's mutation section: one Markdown table, then the survivors (place and change, in words)."""
-    lines = [
-        "## Mutation",
-        "",
-        "Mutants of each revision's own functions, each difftested against that revision on the usual seeds. "
-        "Killed columns give the strongest level that differed; *survived* mutants passed the usual seeds, and "
-        "*equivalent* ones (a subset) also passed a deeper check with more seeds and larger trees. "
-        "Kill score = (killed + crashed + hung) / (made - stillborn - equivalent).",
-        "",
-        "| " + " | ".join(SUMMARY_HEADERS) + " |",
-        "|" + "|".join("---" if i < 3 else "--:" for i in range(len(SUMMARY_HEADERS))) + "|",
-    ]
-    for row in summary_rows(results):
-        lines.append("| " + " | ".join(f"`{c}`" if i == 0 else str(c) for i, c in enumerate(row)) + " |")
-    t = totals(results)
-    if len(results) > 1:
-        cells = ["**total**", "", ""] + [str(t.get(k, 0)) for k in ("made", "stillborn", *KILL_LEVELS, "crashed", "hung", "survived", "equivalent")]
-        cells.append(_score_text(t["kill_score"]))
-        lines.append("| " + " | ".join(cells) + " |")
-    survivors = [(r, m) for r in results for m in r.survivors]
-    if survivors:
-        lines += ["", "Survivors:", ""]
-        for r, m in survivors:
-            verdict = "no difference found (presumed equivalent)" if m.equivalent else f"the deep check found a {m.deep_level} difference"
-            mu = m.mutant
-            lines.append(f"- `{r.commit[:12]}` {mu.function}, line {mu.line}: {mu.operator} — {mu.description}; {verdict}")
-    return "\n".join(lines) + "\n"
-
-
 __all__ = [
     "KILL_LEVELS",
     "LEVELS",
@@ -585,7 +578,6 @@ __all__ = [
     "RoundTrip",
     "mutate_history",
     "mutate_revision",
-    "mutation_section_md",
     "round_trips",
     "to_json",
 ]

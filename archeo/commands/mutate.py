@@ -94,19 +94,20 @@ def run(args) -> int:
         print(f"\n{t.get('made', 0)} mutants over {len(results)} revisions, kill score {score} ({seconds:.0f}s)")
         survivors = [(r, m) for r in results for m in r.survivors]
         if survivors:
-            print("\nsurvivors (judge them):")
+            print("\nsurvivors:")
             rows = [
                 (
                     r.commit[:12],
                     m.mutant.function,
                     m.mutant.line,
                     m.mutant.operator,
-                    "equivalent?" if m.equivalent else f"deep: {m.deep_level}",
+                    (f"equivalent ({m.equivalence})" if m.equivalent
+                     else f"{m.phase}: {m.deep_level}" + (f" on {'; '.join(m.escapes)}" if m.escapes else "")),
                     f"{m.mutant.before[:50]}  ->  {m.mutant.after[:50]}",
                 )
                 for r, m in survivors
             ]
-            print(tabulate(rows, headers=("commit", "function", "line", "operator", "deep check", "change")))
+            print(tabulate(rows, headers=("commit", "function", "line", "operator", "standing", "change")))
         for r in results:
             if r.error:
                 print(f"archeo: {r.commit[:12]}: {r.error}")

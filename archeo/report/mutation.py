@@ -37,7 +37,9 @@ def mutation_findings(results: list | None) -> dict | None:
                         "operator": m.mutant.operator,
                         "description": m.mutant.description,
                         "equivalent": m.equivalent,
+                        "equivalence": m.equivalence or None,
                         "deep_level": m.deep_level or None,
+                        "escapes": list(m.escapes),
                     }
                     for m in r.survivors
                 ],
@@ -61,6 +63,17 @@ def _raw(counts: dict) -> float | None:
     return round(killed / built, 4) if built else None
 
 
+def survivor_words(s: dict) -> str:
+    """How a survivor stands: shown equivalent (and how), or the difference the seeds missed."""
+    if s["equivalent"]:
+        if s.get("equivalence") == "object-code":
+            return "equivalent: the same object code as the original"
+        return "equivalent within bounds: no difference on any bounded sequence"
+    if s.get("escapes"):
+        return f"not equivalent: a {s['deep_level']} difference on the bounded sequence " + "; ".join(s["escapes"])
+    return f"not equivalent: the deeper seeds found a {s['deep_level']} difference"
+
+
 def _score(score) -> str:
     return "—" if score is None else f"{100 * score:.1f}%"
 
@@ -68,9 +81,11 @@ def _score(score) -> str:
 INTRO = (
     "Mutants of each revision's own functions (made on the pycparser AST, printed back as C, built and run in the "
     "same sandbox), each difftested against its own revision on the usual seeds. Killed columns give the strongest "
-    "level that differed; survivors passed the usual seeds, and *equivalent* ones also passed a deeper check with "
-    "3x the seeds on larger trees. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent); "
-    "raw score = (killed + crashed + hung) / (made − stillborn), which presumes nothing equivalent."
+    "level that differed; survivors passed the usual seeds. A survivor is *equivalent* only when shown to be: the "
+    "same object code as its original, or no difference on every sequence of up to 5 inserts and erases (3 with "
+    "clears and replaces) over 4 keys, each followed by probes of the whole tree; every other survivor counts "
+    "against the score. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent); "
+    "raw score = (killed + crashed + hung) / (made − stillborn), which counts no survivor as equivalent."
 )
 
 
@@ -84,10 +99,9 @@ def mutation_md(m: dict, number: int) -> list[str]:
     out.append("| **total** | | | " + " | ".join(str(t[k]) for k in COLUMNS) + f" | **{_score(t['kill_score'])}** | **{_score(t['raw_score'])}** |")
     survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
     if survivors:
-        out += ["", "Survivors, for a person to judge:", ""]
+        out += ["", "Survivors:", ""]
         for r, s in survivors:
-            verdict = "no difference found (presumed equivalent)" if s["equivalent"] else f"the deeper check found a {s['deep_level']} difference"
-            out.append(f"- `{r['commit'][:12]}` {s['function']}, line {s['line']}: {s['operator']} — {s['description']}; {verdict}")
+            out.append(f"- `{r['commit'][:12]}` {s['function']}, line {s['line']}: {s['operator']} — {s['description']}; {survivor_words(s)}")
     return out
 
 
@@ -103,7 +117,7 @@ def mutation_html(m: dict, number: int) -> str:
     survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
     items = "".join(
         f"<li><code>{escape(r['commit'][:12])}</code> {escape(s['function'])}, line {s['line']}: {escape(s['operator'])} — "
-        f"{escape(s['description'])}; {'presumed equivalent' if s['equivalent'] else escape('deeper check: ' + str(s['deep_level']))}</li>"
+        f"{escape(s['description'])}; {escape(survivor_words(s))}</li>"
         for r, s in survivors
     )
     return (

@@ -1,0 +1,141 @@
+"""Is a surviving mutant equivalent to its original? Only when shown to be.
+
+A mutant that no seeded sequence tells apart from its original may still differ: the seeds
+simply missed it. Presuming every survivor equivalent makes the kill score 100 % by
+construction, so a survivor counts as equivalent only when one of two checks shows it:
+
+1. **Trivial compiler equivalence** (Papadakis et al., ICSE 2015): the mutant's own
+   translation unit compiles to the same object code, byte for byte, as the unmutated
+   unit's (both printed back from the AST, compiled with the same flags from the same
+   file name), so no input can tell them apart.
+2. **A bounded exhaustive check**: every operation sequence up to a small length over a few
+   keys, each followed by probes of the whole state (dump, verify, first/last, find/next/prev/
+   empty of every key), joined into one batch by `w` and run in digest mode, so the two
+   programs' traces are compared segment by segment. No difference on any of them shows
+   equivalence within those bounds; a difference is the sequence the mutant escapes by.
+
+Everything else a survivor does — a difference on the deeper seeds, or on the bounded
+sequences — counts against the kill score, listed with the sequence that shows it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from . import ops as opslib
+from .compare import compare
+
+KEYS = 4  # keys 0..3
+LONG = 5  # every insert/erase sequence up to this length...
+SHORT = 3  # ...and every sequence of any modifying operation up to this one
+LONG_CODES = "ie"
+SHORT_CODES = "iecr"  # RB_CLEAR_NODE and rb_replace_node too
+PROBE_BARE = "dv<>"
+PROBE_KEYED = "fnpz"
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """The bounded exhaustive material: one joined batch and where each segment starts."""
+
+    segments: tuple[tuple[opslib.Op, ...], ...]  # each a sequence with its probes
+    text: str  # the segments joined by `w`
+    codes: tuple[str, ...]
+
+    def describe(self) -> str:
+        return (
+            f"every sequence of up to {LONG} inserts and erases and of up to {SHORT} inserts, erases, "
+            f"clears and replaces over keys 0..{KEYS - 1}, each followed by {len(_probes())} probes "
+            f"({len(self.segments):,} sequences)"
+        )
+
+
+def _probes() -> list[opslib.Op]:
+    return [opslib.Op(c) for c in PROBE_BARE] + [opslib.Op(c, k) for c in PROBE_KEYED for k in range(KEYS)]
+
+
+def _sequences():
+    seen = set()
+    for length, codes in [(n, LONG_CODES) for n in range(LONG + 1)] + [(n, SHORT_CODES) for n in range(SHORT + 1)]:
+        alphabet = [opslib.Op(c, k) for c in codes for k in range(KEYS)]
+        for seq in itertools.product(alphabet, repeat=length):
+            if seq not in seen:
+                seen.add(seq)
+                yield seq
+
+
+@lru_cache(maxsize=1)
+def bounded() -> Bounded:
+    """The material, made once per process (about 40,000 sequences, 1 M operations)."""
+    probes = tuple(_probes())
+    segments = tuple(tuple(seq) + probes for seq in _sequences())
+    ops: list[opslib.Op] = []
+    for i, seg in enumerate(segments):
+        if i:
+            ops.append(opslib.WIPE)
+        ops.extend(seg)
+    return Bounded(segments, opslib.encode(ops, KEYS), tuple(op.code for op in ops))
+
+
+def first_differing_segment(original_lines, mutant_lines) -> int | None:
+    """The segment whose digest line first differs (digest mode: one line per segment, then `ok`
+    for each `w`), or None when the two digest traces are equal."""
+    for i, (a, b) in enumerate(itertools.zip_longest(original_lines, mutant_lines)):
+        if a != b:
+            return i // 2
+    return None
+
+
+def bounded_difference(original_runner, mutant_runner) -> tuple[str, tuple[str, ...], str] | None:
+    """(level, the escaping sequence, detail) of the first bounded sequence the two programs
+    treat differently, or None when they agree on every one."""
+    material = bounded()
+    a = original_runner.digests(material.text)
+    b = mutant_runner.digests(material.text)
+    if a.status == b.status and a.kind == b.kind and a.lines == b.lines:
+        return None
+    index = first_differing_segment(a.lines, b.lines)
+    if index is None:  # the same lines, a different ending (a crash after the last segment)
+        index = len(material.segments) - 1
+    segment = material.segments[min(index, len(material.segments) - 1)]
+    batch = opslib.encode(segment, KEYS)
+    verdict = compare([op.code for op in segment], original_runner(batch), mutant_runner(batch))
+    if verdict.level == "same":
+        # Alone it agrees: the difference needs the segments before it (state a revision kept
+        # outside its nodes). Still a difference, shown by the whole batch.
+        verdict = compare(list(material.codes), original_runner(material.text), mutant_runner(material.text))
+        if verdict.level == "same":
+            return None
+        return verdict.level, (f"the whole bounded batch ({len(material.segments):,} sequences)",), verdict.detail
+    return verdict.level, tuple(str(op) for op in segment), verdict.detail
+
+
+def object_code(builder, rev, model) -> bytes | None:
+    """The revision's own translation unit compiled alone (no harness), as object-file bytes;
+    None when it does not compile. `builder` gives the flags and the include layout."""
+    command = builder.revision_compile(rev, model)
+    if command is None:
+        return None
+    stage, argv = command
+    with tempfile.TemporaryDirectory(prefix="archeo-tce-") as tmp:
+        stage(Path(tmp))
+        proc = subprocess.run([*argv, "-o", "archeo-tce.o"], cwd=tmp, capture_output=True, timeout=120)
+        if proc.returncode != 0:
+            return None
+        return (Path(tmp) / "archeo-tce.o").read_bytes()
+
+
+def same_object_code(builder, unit, model, mutant) -> bool:
+    """Trivial compiler equivalence of `mutant` against the unmutated unit."""
+    original = object_code(builder, unit.revision(), model)
+    if original is None:
+        return False
+    return object_code(builder, unit.revision(mutant), model) == original
+
+
+__all__ = ["Bounded", "bounded", "bounded_difference", "object_code", "same_object_code"]

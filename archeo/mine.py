@@ -133,30 +133,56 @@ def mine(
     if not rev or rev.startswith("-"):
         raise ArcheoError(f"--rev {rev!r} is not a revision: give a commit, branch or tag")
     repository = repo if isinstance(repo, git.Repo) else open_repo(repo, target, cache_dir)
+    own = set(target.paths) | set(target.header_paths)
+    extra: set[str] = set()
+    # The closure's files are only known once the revisions are: mine, look at what they
+    # include, and mine again over the new files too, until nothing new is reached.
+    for _ in range(_MAX_CLOSURE_PASSES):
+        revisions = _mine_paths(repository, rev, target, sorted(own | extra))
+        reached = {p for r in revisions for p in r.closure} - own
+        if reached <= extra:
+            break
+        extra |= reached
+    return revisions
+
+
+_MAX_CLOSURE_PASSES = 4
+
+
+def _mine_paths(repository: git.Repo, rev: str, target: Target, paths: list[str]) -> list[Revision]:
+    """One pass of `mine` over the file's and header's names and the closure files known so far."""
     file_paths = set(target.paths)
     header_paths = set(target.header_paths)
-    commits = _log(repository, rev, sorted(file_paths | header_paths))
-    if not commits:
+    commits = _log(repository, rev, paths)
+    merged = _merge_changes(repository, [meta for meta, pairs in commits if not pairs], paths)
+    wanted = []  # (commit meta, file pair or None, header-touched?, every path touched)
+    same_as: dict[str, tuple[str, ...]] = {}  # merges with nothing of their own -> the parent they equal
+    for meta, pairs in commits:
+        if meta[0] in merged:
+            pairs = merged[meta[0]]
+            if isinstance(pairs, int):  # its result is one parent's: it stands for that parent
+                same_as[meta[0]] = meta[4][pairs : pairs + 1] if len(meta[4]) > pairs else meta[4]
+                continue
+        file_pair = _file_pair([p for p in pairs if (p.new_path in file_paths or p.old_path in file_paths)], file_paths)
+        header_touched = any(p.new_path in header_paths or p.old_path in header_paths for p in pairs)
+        touched_paths = {q for p in pairs for q in (p.old_path, p.new_path) if q}
+        wanted.append((meta, file_pair, header_touched, touched_paths))
+    if not wanted:
         raise ArcheoError(
             f"none of {', '.join(target.paths)} appears in the history of {repository.git_dir} at {rev}: "
             f"check the target's paths (--path) or the repository (--repo)"
         )
-    wanted = []  # (commit meta, file pair or None, header-touched?)
-    for meta, pairs in commits:
-        file_pair = _file_pair([p for p in pairs if (p.new_path in file_paths or p.old_path in file_paths)], file_paths)
-        header_touched = any(p.new_path in header_paths or p.old_path in header_paths for p in pairs)
-        wanted.append((meta, file_pair, header_touched))
 
     # One cat-file batch for every text we need: the file by blob id, the header by commit:path.
     requests: list[str] = []
-    for meta, file_pair, _ in wanted:
+    for meta, *_ in wanted:
         sha = meta[0]
         requests.extend(f"{sha}:{p}" for p in sorted(file_paths))
         requests.extend(f"{sha}:{h}" for h in target.header_paths)
     blobs = _cat_file_batch(repository, requests)
 
-    revisions: list[Revision] = []
-    for meta, file_pair, header_touched in wanted:
+    found = []
+    for meta, file_pair, header_touched, touched_paths in wanted:
         sha, date, author, subject, parents = meta
         texts = {p: blobs.get(f"{sha}:{p}") for p in file_paths}
         live = [p for p in target.paths if texts[p] is not None]
@@ -178,35 +204,109 @@ def mine(
                     header_path, header_text = h, h_text
                     break
         touched = tuple(t for t, on in (("file", file_pair is not None), ("header", header_touched)) if on)
-        revisions.append(
-            Revision(
-                commit=sha,
-                date=date,
-                author=author,
-                subject=subject,
-                status=status,
-                path=path,
-                header_path=header_path,
-                added=added,
-                removed=removed,
-                text=text,
-                header_text=header_text,
-                old_path=old_path,
-                touched=touched,
-                parents=parents,
+        found.append(
+            (
+                Revision(
+                    commit=sha,
+                    date=date,
+                    author=author,
+                    subject=subject,
+                    status=status,
+                    path=path,
+                    header_path=header_path,
+                    added=added,
+                    removed=removed,
+                    text=text,
+                    header_text=header_text,
+                    old_path=old_path,
+                    touched=touched,
+                    parents=parents,
+                    compile=target.compile,
+                ),
+                touched_paths,
             )
         )
-    # Parents that were skipped above (header-only commits while the file was absent) are
-    # replaced by their own parents, so every parent named is a listed revision.
+    found = _with_closures(repository, found)
+    revisions = [r for r in found if r.touched]  # a commit on closure files it does not include is not one
+    # Parents that were skipped above (merges with nothing of their own, header-only commits
+    # while the file was absent, commits on files outside the closure) are replaced by their
+    # own parents, so every parent named is a listed revision.
     listed = {r.commit for r in revisions}
-    skipped = {meta[0]: meta[4] for meta, _, _ in wanted if meta[0] not in listed}
+    through: dict[str, tuple[str, ...]] = {}  # a skipped commit -> the listed revisions it stands for
+    for meta, _ in commits:  # oldest first (topological), so parents are resolved before children
+        if meta[0] not in listed:
+            parents = same_as.get(meta[0], meta[4])
+            through[meta[0]] = tuple(dict.fromkeys(q for p in parents for q in ((p,) if p in listed else through.get(p, ()))))
 
-    def resolve(parent: str, seen=()) -> tuple[str, ...]:
-        if parent in listed or parent not in skipped or parent in seen:
-            return (parent,) if parent in listed else ()
-        return tuple(p for q in skipped[parent] for p in resolve(q, (*seen, parent)))
+    def resolve(parent: str) -> tuple[str, ...]:
+        return (parent,) if parent in listed else through.get(parent, ())
 
     return [replace(r, parents=tuple(dict.fromkeys(p for q in r.parents for p in resolve(q)))) for r in revisions]
+
+
+def _with_closures(repository: git.Repo, found: list[tuple[Revision, set[str]]]) -> list[Revision]:
+    """Each revision with its include closure (archeo/closure.py), and `closure` among what it
+    touched when the commit changed one of the closure's files."""
+    from .closure import closures
+    from .platforms import revision_files, search_dirs
+
+    present = [r for r, _ in found if r.present]
+    roots = {r.commit: revision_files(r) for r in present}
+    dirs = {r.commit: search_dirs(r, r.compile) for r in present}
+    reached = closures(roots, dirs, lambda names: _cat_file_batch(repository, names))
+    out = []
+    for r, touched_paths in found:
+        closure = reached.get(r.commit, {})
+        touched = r.touched + (("closure",) if touched_paths & set(closure) else ())
+        out.append(replace(r, closure=closure, touched=touched))
+    return out
+
+
+def _merge_changes(repository: git.Repo, metas: list, paths: list[str]) -> dict[str, list[_Pair] | int]:
+    """For each merge among `metas`: the index of the first parent whose content on `paths`
+    its result equals, else what it changed against its first parent.
+
+    `git log --full-history` lists every merge (so a change made on a side branch is seen
+    even where the merge kept the other side); a merge is a revision of its own only when its
+    content differs from every parent's. One `git diff-tree --stdin` for all of them."""
+    if not metas:
+        return {}
+    # parents as they are, not as `git log` rewrote them (a merge's may be rewritten to none)
+    proc = repository.git.rev_list("--stdin", "--no-walk=unsorted", "--parents", as_process=True, istream=subprocess.PIPE)
+    out, _ = proc.proc.communicate("".join(meta[0] + "\n" for meta in metas).encode())
+    real = out.decode().splitlines()
+    pairs = [(line.split()[0], parent) for line in real if len(line.split()) > 2 for parent in line.split()[1:]]
+    if not pairs:
+        return {}
+    proc = repository.git(c="core.quotePath=false").diff_tree(
+        "--stdin", "-r", "-M", "--always", "--no-abbrev", "--format=C %H", "--", *paths, as_process=True, istream=subprocess.PIPE
+    )
+    out, _ = proc.proc.communicate("".join(f"{m} {p}\n" for m, p in pairs).encode())
+    diffs: list[list[_Pair]] = []
+    for line in out.decode(errors="replace").splitlines():
+        if line.startswith("C "):
+            diffs.append([])
+        elif line.startswith(":") and diffs:
+            diffs[-1].append(_raw_pair(line))
+    result: dict[str, list[_Pair] | int] = {}
+    index: dict[str, int] = {}
+    for (merge, _), diff in zip(pairs, diffs):
+        i = index[merge] = index.get(merge, -1) + 1
+        if merge not in result:
+            result[merge] = diff  # against the first parent
+        if not diff and not isinstance(result[merge], int):
+            result[merge] = i
+    return result
+
+
+def _raw_pair(raw: str, added: int = 0, removed: int = 0) -> _Pair:
+    """One `--raw` line as a pair (C and T folded into M)."""
+    meta, *names = raw.split("\t")
+    fields = meta.split()
+    status = fields[4][0]
+    old = names[0] if status in "DMRT" else None
+    new = names[-1] if status in "AMRCT" else None
+    return _Pair(status if status in "ADR" else "M", old, new, None if fields[3] == _NULL_SHA else fields[3], added, removed)
 
 
 def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[str, str, str, str], list[_Pair]]]:
@@ -216,6 +316,7 @@ def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[s
             rev,
             "--reverse",
             "--topo-order",
+            "--full-history",  # side branches too; merges with nothing of their own are dropped later
             f"--format={_LOG_FORMAT}",
             "--raw",
             "--numstat",
@@ -241,18 +342,11 @@ def _log(repository: git.Repo, rev: str, paths: list[str]) -> list[tuple[tuple[s
                 stats.append(line)
         pairs = []
         for i, raw in enumerate(raws):
-            meta, *names = raw.split("\t")
-            fields = meta.split()
-            status = fields[4][0]
             added = removed = 0
             if i < len(stats):
                 a, r = stats[i].split("\t")[:2]
                 added, removed = (int(a) if a.isdigit() else 0), (int(r) if r.isdigit() else 0)
-            old = names[0] if status in "DMRCT" else None
-            new = names[-1] if status in "AMRCT" else None
-            if status == "C":
-                old = None
-            pairs.append(_Pair(status if status in "ADR" else "M", old, new, None if fields[3] == _NULL_SHA else fields[3], added, removed))
+            pairs.append(_raw_pair(raw, added, removed))
         commits.append(((sha, date, author, subject, tuple(parents.split())), pairs))
     return commits
 

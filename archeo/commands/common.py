@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 
 from ..errors import ArcheoError
 from ..records import Revision, Target
-from ..target import DEFAULT_TARGET, load_target, target_from_paths
+from ..target import DEFAULT_TARGET, compile_settings, load_target, target_from_paths
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -17,6 +18,12 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--target", default=DEFAULT_TARGET, help="corpus name or target .toml file (default: %(default)s)")
     parser.add_argument("--path", action="append", help="study this file instead of a corpus target (repeat for every path it had)")
     parser.add_argument("--header", action="append", help="its companion header (repeat for every path it had)")
+    parser.add_argument("--platform", choices=("xen", "userland"),
+                        help="how the file is compiled (default: the target's, or chosen per revision from its includes)")
+    parser.add_argument("--include-dir", action="append", metavar="DIR",
+                        help="an include directory of the project's build, relative to the repository's top (repeat)")
+    parser.add_argument("--define", action="append", metavar="NAME[=VALUE]", help="a define of the project's build (repeat)")
+    parser.add_argument("--std", help="the C standard of the project's build, e.g. gnu11 (default: gnu99)")
     parser.add_argument("--rev", default="HEAD", help="history up to this revision (default: %(default)s)")
     parser.add_argument("--cache", help="cache directory (default: $XDG_CACHE_HOME/archeo or ~/.cache/archeo)")
 
@@ -26,9 +33,28 @@ def add_json_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_target(args) -> Target:
+    """The target of `--path`/`--header`, or the named one; compile flags given override its settings."""
+    flags = {
+        "platform": getattr(args, "platform", None),
+        "include_dirs": getattr(args, "include_dir", None),
+        "defines": getattr(args, "define", None),
+        "std": getattr(args, "std", None),
+    }
     if getattr(args, "path", None):
-        return target_from_paths(args.path, args.header)
-    return load_target(args.target)
+        target = target_from_paths(args.path, args.header)
+    else:
+        target = load_target(args.target)
+    if not any(flags.values()):
+        return target
+    base = target.compile
+    settings = compile_settings(
+        flags["platform"] or base.platform,
+        flags["include_dirs"] or base.include_dirs,
+        flags["defines"] or base.defines,
+        flags["std"] or base.std,
+        source="command line",
+    )
+    return replace(target, compile=settings)
 
 
 def mined(args) -> tuple[Target, list[Revision]]:

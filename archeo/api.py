@@ -53,6 +53,7 @@ class HarnessApi:
     ops: tuple[str, ...]  # protocol operations this revision supports
     layout: str  # "fields" (2004) | "rb_parent_color" (2009) | "__rb_parent_color" (2017-12 on)
     notes: tuple[str, ...] = ()  # how each choice was made, for `archeo build --json` and humans
+    entry_needs_container_of: bool = True  # ARCHEO_ENTRY falls back to offsetof where it is undefined
 
     def has(self, op: str) -> bool:
         return op in self.ops
@@ -123,8 +124,11 @@ def derive_api(model: Model) -> HarnessApi:
         notes.append(f"colour via {packed} & 1 (no colour accessor in the header)")
 
     entry = "rb_entry" if _function_macro(header, "rb_entry") else "container_of"
+    needs_container_of = entry == "container_of" or "container_of" in header["rb_entry"].body
     if entry == "container_of":
         notes.append("no rb_entry in the header: container_of where defined, else offsetof (ARCHEO_ENTRY)")
+    elif needs_container_of and not _function_macro(header, "container_of"):
+        notes.append("rb_entry needs a container_of the header lacks: offsetof where none is defined (ARCHEO_ENTRY)")
 
     ops = []
     for op in ALL_OPS:
@@ -147,6 +151,7 @@ def derive_api(model: Model) -> HarnessApi:
         ops=tuple(ops),
         layout=layout,
         notes=tuple(notes),
+        entry_needs_container_of=needs_container_of,
     )
 
 
@@ -233,10 +238,10 @@ def config_header(api: HarnessApi, includes: tuple[str, ...]) -> str:
         f"#define ARCHEO_PARENT(n) ({api.parent})",
         f"#define ARCHEO_IS_RED(n) ({api.is_red})",
     ]
-    if api.entry == "container_of":  # a userland copy may have no container_of anywhere
+    if api.entry_needs_container_of:  # a userland copy may have no container_of anywhere
         lines += [
             "#ifdef container_of",
-            "#define ARCHEO_ENTRY(ptr, type, member) container_of(ptr, type, member)",
+            f"#define ARCHEO_ENTRY(ptr, type, member) {api.entry}(ptr, type, member)",
             "#else",
             "#define ARCHEO_ENTRY(ptr, type, member) ((type *)((char *)(ptr) - __builtin_offsetof(type, member)))",
             "#endif",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -46,7 +47,7 @@ from .records import Field, Function, Macro, Model, Param, ParseError, Revision,
 # pycparser knows `offsetof(type, member)` as a keyword but not GCC's builtin, which the
 # shim's offsetof (and so container_of) expands to. Renaming it back while preprocessing
 # keeps the shim identical for parse and build.
-PREPROCESS_DEFINES = ("-D__builtin_offsetof=offsetof",)
+PREPROCESS_DEFINES = ("-D__builtin_offsetof=offsetof", "-D__signed__=signed")
 
 
 # ---------------------------------------------------------------- entry points
@@ -541,7 +542,11 @@ def fingerprint(body: c_ast.Node) -> str:
 
 # ---------------------------------------------------------------- building the model
 def _own_files(rev: Revision) -> dict[str, str]:
-    own = {os.path.normpath(rev.path): "source"}
+    """The revision's files by origin: its .c is "source"; its header and every file of its
+    include closure (archeo/closure.py: `rbtree_types.h`, a project's `kerncompat.h`) are
+    "header", since their types, macros and inline functions are the API its users see."""
+    own = {os.path.normpath(path): "header" for path in rev.closure}
+    own[os.path.normpath(rev.path)] = "source"
     if rev.header_path and rev.header_text is not None:
         own[os.path.normpath(rev.header_path)] = "header"
     return own
@@ -822,6 +827,9 @@ def _macros(defines, ctx: RevisionContext, normal_forms) -> list[Macro]:
     ]
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
 class MacroNormaliser:
     """Normal forms of macro bodies, remembered for one run (see `macro_normal_forms`).
 
@@ -832,12 +840,16 @@ class MacroNormaliser:
         self._known: dict[tuple, str] = {}
 
     def normal_forms_for(self, typedef_names):
-        names = tuple(typedef_names)
+        names = frozenset(typedef_names)
 
         def normal_forms(macros):
-            keys = [(names, params, body) for params, body in macros]
+            # Only the typedef names a body mentions can change how it parses: keying on those
+            # keeps a body's form reusable when the unit's other typedefs change (a userland
+            # unit has hundreds, from the system's headers) and keeps the prelude short.
+            keys = [(tuple(sorted(names.intersection(_IDENTIFIER.findall(body)))), params, body) for params, body in macros]
             missing = list(dict.fromkeys(k for k in keys if k not in self._known))
-            for key, normal in zip(missing, macro_normal_forms([k[1:] for k in missing], names)):
+            used = sorted({n for k in missing for n in k[0]})
+            for key, normal in zip(missing, macro_normal_forms([k[1:] for k in missing], used)):
                 self._known[key] = normal
             return [self._known[k] for k in keys]
 

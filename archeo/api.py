@@ -54,22 +54,81 @@ class HarnessApi:
     layout: str  # "fields" (2004) | "rb_parent_color" (2009) | "__rb_parent_color" (2017-12 on)
     notes: tuple[str, ...] = ()  # how each choice was made, for `archeo build --json` and humans
     entry_needs_container_of: bool = True  # ARCHEO_ENTRY falls back to offsetof where it is undefined
+    # The project's spelling of each function the harness calls, where it is not the kernel's
+    # (`foo_rb_insert_color` for `rb_insert_color`): (kernel name, project name) pairs.
+    renames: tuple[tuple[str, str], ...] = ()
 
     def has(self, op: str) -> bool:
         return op in self.ops
+
+
+@dataclass(frozen=True)
+class Affix:
+    """How a project spells the kernel's names: `fio_` + `rb_insert_color`, or a suffix.
+
+    Functions and macros are found by role, not by spelling: the role's kernel name with the
+    project's affix where that exists, else the kernel name itself.
+    """
+
+    prefix: str = ""
+    suffix: str = ""
+
+    def spell(self, kernel_name: str) -> str:
+        if kernel_name.isupper():  # RB_CLEAR_NODE -> FOO_RB_CLEAR_NODE
+            return self.prefix.upper() + kernel_name + self.suffix.upper()
+        return self.prefix + kernel_name + self.suffix
+
+    def __bool__(self) -> bool:
+        return bool(self.prefix or self.suffix)
+
+
+def find_affix(model: Model) -> Affix:
+    """The project's affix, read off its insert-colour function (the one role every era has)."""
+    if _callable(model, "rb_insert_color"):
+        return Affix()
+    for fn in sorted(model.functions, key=lambda f: f.name):
+        m = re.fullmatch(r"(\w*?)rb_insert_color(\w*)", fn.name)
+        if m and _callable(model, fn.name):
+            return Affix(m.group(1), m.group(2))
+    return Affix()
+
+
+class _Spelled:
+    """A model seen through an affix: the role names the harness uses, mapped to the project's."""
+
+    def __init__(self, model: Model, affix: Affix):
+        self.model, self.affix = model, affix
+        self.renames: dict[str, str] = {}
+
+    def function(self, role: str) -> str | None:
+        """The callable function playing `role`, by the project's spelling or the kernel's."""
+        for name in dict.fromkeys((self.affix.spell(role), role)):
+            if _callable(self.model, name):
+                if name != role:
+                    self.renames[role] = name
+                return name
+        return None
+
+    def macro_name(self, macros: dict, role: str) -> str | None:
+        """The function-like macro playing `role` in `macros`, by either spelling."""
+        return next((n for n in dict.fromkeys((self.affix.spell(role), role)) if _function_macro(macros, n)), None)
 
 
 # ---------------------------------------------------------------- derivation
 def derive_api(model: Model) -> HarnessApi:
     """Decide everything the harness needs from one revision's Model; ApiError when it can't."""
     notes: list[str] = []
-    missing = [name for name in REQUIRED_FUNCTIONS if not _callable(model, name)]
+    affix = find_affix(model)
+    spelled = _Spelled(model, affix)
+    if affix:
+        notes.append(f"the project spells the API {affix.spell('rb_insert_color')} (affix {affix.prefix!r}/{affix.suffix!r})")
+    missing = [name for name in REQUIRED_FUNCTIONS if spelled.function(name) is None]
     if missing:
-        raise ApiError(f"revision {model.commit[:12]} has no {', '.join(missing)}: the harness cannot insert or erase")
+        raise ApiError(f"revision {model.commit[:12]} has no {', '.join(affix.spell(m) for m in missing)}: the harness cannot insert or erase")
 
-    insert = model.function("rb_insert_color")
+    insert = model.function(spelled.function("rb_insert_color"))
     if len(insert.params) < 2:
-        raise ApiError(f"rb_insert_color in {model.commit[:12]} takes {len(insert.params)} parameters, expected (node, root)")
+        raise ApiError(f"{insert.name} in {model.commit[:12]} takes {len(insert.params)} parameters, expected (node, root)")
     node_type = base_type(insert.params[0].type)
     root_type = base_type(insert.params[1].type)
     node = _struct(model, node_type)
@@ -93,16 +152,19 @@ def derive_api(model: Model) -> HarnessApi:
     else:
         raise ApiError(f"{node_type} in {model.commit[:12]} has neither rb_parent/rb_color nor a packed parent-colour word")
 
-    rb_red = _macro_int(model, "RB_RED")
+    rb_red = _macro_int(model, affix.spell("RB_RED"))
+    if rb_red is None:
+        rb_red = _macro_int(model, "RB_RED")
     if rb_red is None:
         rb_red = 0
         notes.append("RB_RED not defined anywhere: red taken as 0 (the kernel convention)")
     elif "RB_RED" not in header:
         notes.append(f"RB_RED={rb_red} read from the revision's .c (its header no longer defines it)")
 
-    if _function_macro(header, "rb_parent"):
-        parent = "rb_parent(n)"
-        notes.append("parent via the header's rb_parent()")
+    if spelled.macro_name(header, "rb_parent"):
+        name = spelled.macro_name(header, "rb_parent")
+        parent = f"{name}(n)"
+        notes.append(f"parent via the header's {name}()")
     elif layout == "fields":
         parent = "(n)->rb_parent"
         notes.append("parent via the rb_parent field")
@@ -110,12 +172,14 @@ def derive_api(model: Model) -> HarnessApi:
         parent = f"(({node_type} *)((n)->{packed} & ~3UL))"
         notes.append(f"parent via {packed} & ~3")
 
-    if _function_macro(header, "rb_is_red"):
-        is_red = "rb_is_red(n)"
-        notes.append("colour via the header's rb_is_red()")
-    elif _function_macro(header, "rb_color"):
-        is_red = f"(rb_color(n) == {rb_red})"
-        notes.append("colour via the header's rb_color()")
+    if spelled.macro_name(header, "rb_is_red"):
+        name = spelled.macro_name(header, "rb_is_red")
+        is_red = f"{name}(n)"
+        notes.append(f"colour via the header's {name}()")
+    elif spelled.macro_name(header, "rb_color"):
+        name = spelled.macro_name(header, "rb_color")
+        is_red = f"({name}(n) == {rb_red})"
+        notes.append(f"colour via the header's {name}()")
     elif layout == "fields":
         is_red = f"((n)->rb_color == {rb_red})"
         notes.append("colour via the rb_color field")
@@ -123,23 +187,29 @@ def derive_api(model: Model) -> HarnessApi:
         is_red = f"((int)((n)->{packed} & 1UL) == {rb_red})"
         notes.append(f"colour via {packed} & 1 (no colour accessor in the header)")
 
-    entry = "rb_entry" if _function_macro(header, "rb_entry") else "container_of"
-    needs_container_of = entry == "container_of" or "container_of" in header["rb_entry"].body
+    entry = spelled.macro_name(header, "rb_entry") or "container_of"
+    needs_container_of = entry == "container_of" or "container_of" in header[entry].body
     if entry == "container_of":
         notes.append("no rb_entry in the header: container_of where defined, else offsetof (ARCHEO_ENTRY)")
     elif needs_container_of and not _function_macro(header, "container_of"):
         notes.append("rb_entry needs a container_of the header lacks: offsetof where none is defined (ARCHEO_ENTRY)")
 
-    ops = []
+    ops, macros = [], {}
     for op in ALL_OPS:
         if op in OPTIONAL_FUNCTIONS:
-            if _callable(model, OPTIONAL_FUNCTIONS[op]):
+            if spelled.function(OPTIONAL_FUNCTIONS[op]):
                 ops.append(op)
         elif op in OPTIONAL_MACROS:
-            if _function_macro(header, OPTIONAL_MACROS[op]):
+            name = spelled.macro_name(header, OPTIONAL_MACROS[op])
+            if name:
                 ops.append(op)
+                macros[OPTIONAL_MACROS[op]] = name
         else:
             ops.append(op)
+    missing_roles = [OPTIONAL_FUNCTIONS.get(op) or OPTIONAL_MACROS[op] for op in ALL_OPS if op not in ops]
+    if missing_roles:
+        notes.append(f"no {', '.join(affix.spell(r) for r in missing_roles)}: those operations answer NA")
+    renames = {**spelled.renames, **{k: v for k, v in macros.items() if k != v}}
     return HarnessApi(
         commit=model.commit,
         node_type=node_type,
@@ -152,6 +222,7 @@ def derive_api(model: Model) -> HarnessApi:
         layout=layout,
         notes=tuple(notes),
         entry_needs_container_of=needs_container_of,
+        renames=tuple(sorted(renames.items())),
     )
 
 
@@ -228,6 +299,7 @@ def config_header(api: HarnessApi, includes: tuple[str, ...]) -> str:
         "",
     ]
     lines += [f"#include {target}" for target in includes]
+    lines += [f"#define {kernel} {project}" for kernel, project in api.renames]
     lines += [
         "",
         f"typedef {api.node_type} archeo_node_t;",

@@ -29,6 +29,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -36,18 +37,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
+from . import elfcheck
 from .api import ApiError, config_header, derive_api
 from .errors import ArcheoError
 from .platforms import CompilePlan, plan, revision_files, safe_relative, stage, write_exact
 from .records import Model, Program, Revision
+from .sandbox import NO_SANDBOX_FLAG, denied_call, raise_if_refused
 
 SHIM_DIR = Path(__file__).resolve().parent / "shim"
 SHIM_INCLUDE = SHIM_DIR / "include"
 HARNESS_ENGINE = SHIM_DIR / "harness.c"
 HARNESS_RUNTIME = SHIM_DIR / "harness_rt.c"
 HARNESS_HEADER = SHIM_DIR / "harness.h"
+SANDBOX_RUNTIME = SHIM_DIR / "sandbox_rt.c"  # seccomp + Landlock from .preinit_array (docs/security.md)
 
-KEY_SCHEME = "archeo-build-3"  # 2: programs record their code identity (`code`); 3: compile plans
+KEY_SCHEME = "archeo-build-4"  # 2: programs record their code identity (`code`); 3: compile plans; 4: sandboxed
 CONFIG_PATH = "archeo-gen/archeo_config.h"
 RUNTIME_STD = "-std=gnu99"  # the harness runtime is ours: one standard whatever the revision's
 BASE_FLAGS = ("-O2",)  # the standard comes from the revision's CompilePlan
@@ -151,11 +155,16 @@ def layout_for(rev: Revision) -> _Layout:
 class Builder:
     """Builds programs into one cache with one toolchain; safe to use from several threads."""
 
-    def __init__(self, cache_dir: str | os.PathLike, sanitize: bool = False, toolchain: Toolchain | None = None):
+    def __init__(self, cache_dir: str | os.PathLike, sanitize: bool = False, toolchain: Toolchain | None = None,
+                 sandbox: bool = True):
         self.cache_dir = Path(cache_dir).expanduser()
         self.sanitize = sanitize
+        self.sandbox = sandbox  # False: `--info` runs unconfined too (--no-sandbox)
         self.toolchain = toolchain or Toolchain.probe()
-        self._harness_texts = tuple(p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER))
+        self.runtime_defines: tuple[str, ...] = ()  # bench/measure_syscalls.py: -DARCHEO_SANDBOX_MEASURE
+        self._harness_texts = tuple(
+            p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER, SANDBOX_RUNTIME)
+        )
         self._shim_texts = tuple(
             (str(p.relative_to(SHIM_INCLUDE)), p.read_text()) for p in sorted(SHIM_INCLUDE.rglob("*.h"))
         )
@@ -173,6 +182,7 @@ class Builder:
             self.toolchain.version,
             " ".join(self.flags),
             f"sanitize={self.sanitize}",
+            " ".join(self.runtime_defines),
             json.dumps(layout.__dict__, sort_keys=True),
             rev.text or "",
             rev.header_text or "",
@@ -223,21 +233,21 @@ class Builder:
             _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
         return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
 
-    def _runtime_object(self) -> Path:
-        """The harness runtime (the same for every revision) compiled once per toolchain and flags."""
+    def _runtime_object(self, source: Path = HARNESS_RUNTIME) -> Path:
+        """A runtime (the same for every revision) compiled once per toolchain and flags."""
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
-        argv = [self.toolchain.cc, RUNTIME_STD, *self.flags, *defines, "-c", str(HARNESS_RUNTIME)]
+        argv = [self.toolchain.cc, RUNTIME_STD, *self.flags, *defines, *self.runtime_defines, "-c", str(source)]
         key = hashlib.sha256("\0".join([KEY_SCHEME, self.toolchain.version, *argv[1:], *self._harness_texts]).encode()).hexdigest()
-        path = self.cache_dir / "objects" / f"harness_rt-{key[:32]}.o"
+        path = self.cache_dir / "objects" / f"{source.stem}-{key[:32]}.o"
         if path.exists():
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=".harness_rt-", suffix=".o", dir=path.parent)
+        fd, partial = tempfile.mkstemp(prefix=f".{source.stem}-", suffix=".o", dir=path.parent)
         os.close(fd)
         try:
             proc = subprocess.run([*argv, "-o", partial], capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:  # our own code: a failure here is ours, not the revision's
-                raise ArcheoError(f"cannot compile the harness runtime: {first_error(proc.stderr)}")
+                raise ArcheoError(f"cannot compile {source.name}: {first_error(proc.stderr)}")
             os.replace(partial, path)
         finally:
             if os.path.exists(partial):
@@ -263,13 +273,16 @@ class Builder:
                 return {"ok": False, "error": f"the compiler was killed by signal {-proc.returncode}", "transient": True}
             if proc.returncode != 0:
                 return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
-        link = [cc, *flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", str(self._runtime_object())]
+        link = [cc, *flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", *self._confined_objects(tmp)]
         proc = subprocess.run(link, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
         if proc.returncode < 0:
             return {"ok": False, "error": f"the linker was killed by signal {-proc.returncode}", "transient": True}
         if proc.returncode != 0:
             return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
-        info = program_info(tmp / "program")
+        problem = elfcheck.check_objects([tmp / "archeo-obj/revision.o", tmp / "archeo-obj/harness.o"], cc)
+        if problem:
+            return {"ok": False, "error": problem}
+        info = program_info(tmp / "program", sandbox=self.sandbox)
         if "node_size" not in info:
             return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
         code = self._code_identity(tmp, steps, rev.commit)
@@ -291,6 +304,13 @@ class Builder:
         compile_plan, layout = plan(rev), layout_for(rev)
         config = config_header(api, layout.includes)
         return (lambda dest: stage_sources(rev, layout, config, dest, compile_plan)), self._revision_argv(layout, compile_plan)
+
+    def _confined_objects(self, tmp: Path) -> list[str]:
+        """The runtimes every program is linked with: the harness's, and the sandbox's, which
+        confines the program from `.preinit_array` before any of the revision's code runs
+        (archeo/shim/sandbox_rt.c); elfcheck then refuses a program whose revision code
+        could run before it."""
+        return [str(self._runtime_object(HARNESS_RUNTIME)), str(self._runtime_object(SANDBOX_RUNTIME))]
 
     def _code_identity(self, tmp: Path, steps: list[list[str]], commit: str) -> str:
         """sha256 of what the compiler was given, line markers aside: the revision's and the
@@ -352,12 +372,19 @@ def first_error(stderr: str, tmp: str = "") -> str:
     return lines[0] if lines else "the compiler failed without a message"
 
 
-def program_info(path: str | os.PathLike) -> dict:
-    """`program --info` as a dict (node_size, ops, commit, sanitize)."""
+def program_info(path: str | os.PathLike, sandbox: bool = True) -> dict:
+    """`program --info` as a dict (node_size, ops, commit, sanitize), run confined (its
+    constructors are the revision's code) in an empty directory of its own."""
+    argv = [str(path), "--info"] + ([] if sandbox else [NO_SANDBOX_FLAG])
     try:
-        proc = subprocess.run([str(path), "--info"], capture_output=True, text=True, timeout=30, env={})
+        with tempfile.TemporaryDirectory(prefix="archeo-info-") as cwd:
+            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={}, cwd=cwd)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return {"error": str(exc)}
+    raise_if_refused(proc.returncode, proc.stderr)
+    denied = denied_call(proc.stderr) if proc.returncode == -signal.SIGSYS else None
+    if denied:  # a constructor of the revision's, stopped before any operation
+        return {"error": f"sandbox: {denied} (before main: the program's constructors)"}
     if proc.returncode != 0:
         return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
     return dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
@@ -414,9 +441,10 @@ def build_revision(
     cache_dir: str | os.PathLike,
     sanitize: bool = False,
     toolchain: Toolchain | None = None,
+    sandbox: bool = True,
 ) -> Program:
     """Build one revision (see the module docstring); cached by content."""
-    return Builder(cache_dir, sanitize, toolchain).build(rev, model)
+    return Builder(cache_dir, sanitize, toolchain, sandbox).build(rev, model)
 
 
 def build_history(
@@ -426,6 +454,7 @@ def build_history(
     sanitize: bool = False,
     jobs: int | None = None,
     toolchain: Toolchain | None = None,
+    sandbox: bool = True,
 ) -> list[Program]:
     """Build every revision, `jobs` at a time; one Program per revision, in order.
 
@@ -438,7 +467,7 @@ def build_history(
         if len(models) != len(revisions):
             raise ValueError(f"{len(revisions)} revisions but {len(models)} models")
         pairs = list(zip(revisions, models))
-    builder = Builder(cache_dir, sanitize, toolchain)
+    builder = Builder(cache_dir, sanitize, toolchain, sandbox)
     workers = max(1, jobs or os.cpu_count() or 1)
     if workers == 1 or len(pairs) <= 1:
         return [builder.build(rev, model) for rev, model in pairs]

@@ -165,6 +165,7 @@ class DifftestResult:
     reference_runs: int = 0
     program_runs: int = 0  # seeds x revisions run (joined into fewer processes)
     notes: list[str] = field(default_factory=list)
+    confinement: str = ""  # what confined the programs' runs, e.g. "landlock+seccomp+netns" (execute.py)
 
 
 # ---------------------------------------------------------------- runners

@@ -45,6 +45,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 
+from . import sandbox as _sandbox
 from .records import Program, RunResult
 
 EXIT_BATCH = 2  # archeo/shim/harness.h: the batch is malformed
@@ -97,11 +98,14 @@ class Executor:
     Use one Executor for many runs: the network probe is made once, on the first run.
     """
 
-    def __init__(self, limits: Limits = Limits(), isolate_network: bool = True, confine: str = "harness"):
+    def __init__(self, limits: Limits = Limits(), isolate_network: bool = True, confine: str = "harness",
+                 sandbox: bool = True):
         if confine not in ("harness", "preexec"):
             raise ValueError(f"confine must be 'harness' or 'preexec', got {confine!r}")
         self.limits = limits
         self.confine = confine
+        self.sandbox = sandbox  # False: --no-sandbox (archeo/sandbox.py)
+        self.sandbox_layers: str | None = None  # "landlock+seccomp", ...; None until the first run
         self.isolate_network = isolate_network
         self.network: str | None = None  # "isolated", or why not; None until probed
         self._wrapper: tuple[str, ...] = ()  # `unshare` prefix in preexec mode
@@ -130,6 +134,14 @@ class Executor:
     @property
     def network_isolated(self) -> bool:
         return self.network == "isolated"
+
+    @property
+    def confinement(self) -> str:
+        """What confined the runs so far, e.g. "landlock+seccomp+netns" (docs/security.md)."""
+        layers = [self.sandbox_layers or "unprobed"] if self.sandbox_layers != "none" else []
+        if self.network_isolated:
+            layers.append("netns")
+        return "+".join(layers) or "none"
 
     def probe_network(self, program_path: str) -> str:
         """Can runs leave the network? Asked once per executor; the answer is kept.
@@ -187,6 +199,8 @@ class Executor:
         )
         if path is None:
             return RunResult("error", "", 0, kind="no-program", stderr="the program did not build")
+        if self.sandbox_layers is None:  # asked once, of the program's preinit code (archeo/sandbox.py)
+            self.sandbox_layers = _sandbox.probe(path, self._base, self.sandbox)
         data, segments, n_ops = self._batch_facts(batch_text)
         if len(segments) > 1:  # per-segment limits: the whole run may take each segment's share
             limits = replace(limits, timeout=limits.timeout * len(segments), fsize_mb=limits.fsize_mb * len(segments))
@@ -309,11 +323,13 @@ class Executor:
                 argv += ["--segments", str(segments)]
             if want_net:
                 argv.append("--no-net")
+            if not self.sandbox:
+                argv.append(_sandbox.NO_SANDBOX_FLAG)
             return argv, None
         # The classic way has no per-segment re-arming: RLIMIT_CPU covers every segment.
         if segments > 1:
             limits = replace(limits, cpu_seconds=int(limits.cpu_seconds) * segments)
-        return [*self._wrapper, path], _preexec_limits(limits, sanitize)
+        return [*self._wrapper, path, *([] if self.sandbox else [_sandbox.NO_SANDBOX_FLAG])], _preexec_limits(limits, sanitize)
 
 
 def _preexec_limits(limits: Limits, sanitize: bool):
@@ -454,7 +470,8 @@ def classify(
 ) -> RunResult:
     """Turn what a run left behind into a RunResult (a pure function: easy to test).
 
-    ok: `END` and exit 0. crash: a fatal signal, a `SIGNAL` line, or a sanitizer report.
+    ok: `END` and exit 0. crash: a fatal signal, a `SIGNAL` line, a sanitizer report, or a
+    system call the sandbox stopped (kind `sandbox: <call>`).
     hang: the wall-clock timeout, or the CPU limit (SIGXCPU, or SIGKILL at the hard limit).
     error: anything else (a malformed batch, out of memory, the trace-size limit, a non-zero exit).
 
@@ -480,6 +497,9 @@ def classify(
     sanitizer = sanitizer_kind(stderr)
     if sanitizer:
         return RunResult("crash", kind=sanitizer, signal=sig, **base)
+    denied = _sandbox.denied_call(stderr) if sig == signal.SIGSYS else None
+    if denied:
+        return RunResult("crash", kind=f"sandbox: {denied}", signal=sig, **base)
     if sig == signal.SIGXFSZ:  # our trace-size limit, not something the tree did
         return RunResult("error", kind="output-limit", signal=sig, **base)
     if sig in (signal.SIGXCPU, signal.SIGPROF) or (died == signal.SIGKILL and not signal_line):

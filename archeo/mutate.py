@@ -70,6 +70,7 @@ class MutateSettings:
     deep_ops: int = 20_000  # ...this long, half of them with the large profile
     timeout: float = 10.0  # wall clock per run (the CPU budget usually ends a hang far sooner)
     witness: bool = True  # shrink a witness for every killed mutant
+    sandbox: bool = True  # False: --no-sandbox (docs/security.md)
 
     def __post_init__(self):
         if self.max_mutants is not None and self.max_mutants < 1:
@@ -270,9 +271,9 @@ def mutate_revision(
 
     start = time.perf_counter()
     tick = progress or (lambda stage, done, total: None)
-    builder = builder or Builder(cache_dir)
+    builder = builder or Builder(cache_dir, sandbox=settings.sandbox)
     own_executor = executor is None
-    executor = executor or Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))))
+    executor = executor or Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox)
     material = material or Material(settings)
     result = MutationResult(rev.commit, rev.date, rev.subject, rev.path, RoundTrip(rev.commit, False, False))
     try:
@@ -400,9 +401,9 @@ def mutate_history(
     from .build import Builder
     from .execute import Executor, Limits
 
-    builder = Builder(cache_dir)
+    builder = Builder(cache_dir, sandbox=settings.sandbox)
     material = Material(settings)
-    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8)))) as executor:
+    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor:
         return [
             mutate_revision(rev, models[rev.commit], cache_dir, settings, jobs, executor, builder, material, progress)
             for rev in revisions
@@ -423,12 +424,12 @@ def round_trips(
     from .execute import Executor, Limits
     from .pipeline import program_runner
 
-    builder = Builder(cache_dir)
+    builder = Builder(cache_dir, sandbox=settings.sandbox)
     material = Material(settings)
     present = [r for r in revisions if r.present]
     tick = progress or (lambda stage, done, total: None)
 
-    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8)))) as executor:
+    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor:
 
         def one(rev: Revision) -> RoundTrip:
             model = models[rev.commit]

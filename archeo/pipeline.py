@@ -43,6 +43,7 @@ class RunConfig:
     timeout: float = 10.0
     mutate: tuple[str, ...] = ()  # commit prefixes to mutate (archeo run --mutate)
     max_mutants: int = 200
+    sandbox: bool = True  # False: --no-sandbox, the code under test runs unconfined (docs/security.md)
 
 
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
@@ -118,7 +119,8 @@ def build_all(
     progress("build", 0, len(present))
     with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
         futures = [
-            (rev, pool.submit(build_revision, rev, models[rev.commit], cache_dir, sanitize=config.sanitize))
+            (rev, pool.submit(build_revision, rev, models[rev.commit], cache_dir, sanitize=config.sanitize,
+                              sandbox=config.sandbox))
             for rev in present
         ]
         for i, (rev, fut) in enumerate(futures, 1):
@@ -190,13 +192,14 @@ def difftest_all(
 ) -> DifftestResult:
     from .execute import Executor, Limits
 
-    executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))))
+    executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))), sandbox=config.sandbox)
     subjects = shared_runners(revisions, programs, config.timeout, executor)
     key = digest(
         "difftest",
-        _source_hash("difftest.py", "compare.py", "ops.py", "reference.py", "execute.py"),
+        _source_hash("difftest.py", "compare.py", "ops.py", "reference.py", "execute.py", "sandbox.py"),
         repr(config.settings),
         config.timeout,
+        f"sandbox={config.sandbox}",
         [(c, programs[c].key if programs.get(c) and programs[c].ok else "none") for c, _ in subjects],
         [(r.commit, *r.parents) for r in revisions],
     )
@@ -205,6 +208,7 @@ def difftest_all(
         return _with_releases(hit, releases)
     parents = {rev.commit: rev.parents for rev in revisions}
     result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress, parents=parents)
+    result.confinement = executor.confinement
     cache.put("difftest", key, result)
     return _with_releases(result, releases)
 
@@ -223,7 +227,8 @@ def mutate_all(
     from .mutate import MutateSettings, mutate_history
 
     chosen = [r for r in parse_revision_filter(revisions, list(config.mutate)) if r.present]
-    settings = MutateSettings(max_mutants=config.max_mutants, usual=config.settings, timeout=config.timeout)
+    settings = MutateSettings(max_mutants=config.max_mutants, usual=config.settings, timeout=config.timeout,
+                              sandbox=config.sandbox)
     code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "ops.py", "execute.py")
     results = []
     for i, rev in enumerate(chosen):

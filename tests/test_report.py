@@ -265,6 +265,7 @@ def test_findings_json_keys_and_revisions(report):
         "ops": 200,
         "first_seed": 0,
         "profiles": ["small", "large"],
+        "confinement": "",
     }
     assert [r["commit"] for r in data["revisions"]] == [C1, C2, C3, C4, C5]
     keys = {"commit", "date", "author", "subject", "status", "path", "header_path", "added", "removed", "functions", "node_size",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from .common import add_json_argument, add_source_arguments, mined, print_json
+from .common import add_json_argument, add_sandbox_argument, add_source_arguments, mined, print_json
 
 HELP = "compile every present revision with its own header and a generated harness (cached by content)"
 
@@ -21,6 +21,7 @@ def add_arguments(parser) -> None:
         "--jobs", type=int, default=0, help="compile this many revisions at once (0: one per CPU; default: %(default)s)"
     )
     parser.add_argument("--cc", default="gcc", help="the C compiler (default: %(default)s)")
+    add_sandbox_argument(parser)
 
 
 def run(args) -> int:
@@ -33,7 +34,8 @@ def run(args) -> int:
     jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
     models = parse_history(present, gcc=args.cc, jobs=jobs)
     cache_dir = Path(args.cache) if args.cache else default_cache_dir()
-    programs = build_history(present, models, cache_dir, sanitize=args.sanitize, jobs=jobs, toolchain=Toolchain.probe(args.cc))
+    programs = build_history(present, models, cache_dir, sanitize=args.sanitize, jobs=jobs, toolchain=Toolchain.probe(args.cc),
+                             sandbox=not args.no_sandbox)
     if args.json:
         print_json({"target": target.name, "sanitize": args.sanitize, "programs": [program_json(p) for p in programs]})
     else:

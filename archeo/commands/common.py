@@ -28,6 +28,12 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", help="cache directory (default: $XDG_CACHE_HOME/archeo or ~/.cache/archeo)")
 
 
+def add_sandbox_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--no-sandbox", action="store_true",
+                        help="run the code under test without its system-call filter and file-system layer "
+                             "(it can then do anything you can; docs/security.md)")
+
+
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 

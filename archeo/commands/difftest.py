@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from .common import add_json_argument, add_source_arguments, parse_revision_filter, print_json
+from .common import add_json_argument, add_sandbox_argument, add_source_arguments, parse_revision_filter, print_json
 
 HELP = "run every revision and the reference on the same operation sequences and report the differences"
 
@@ -17,6 +17,7 @@ def add_run_arguments(parser) -> None:
     parser.add_argument("--jobs", type=int, default=2, help="revisions built and run in parallel (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a revision may take on one sequence")
     parser.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
+    add_sandbox_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
 
 
@@ -37,7 +38,8 @@ def config_from(args):
     if not (0 < args.timeout < float("inf")):  # also refuses nan
         raise ArcheoError(f"--timeout {args.timeout} is out of range: use a positive number of seconds")
     settings = Settings(seeds=args.seeds, ops=args.ops, first_seed=args.first_seed)
-    return RunConfig(settings=settings, jobs=args.jobs, sanitize=args.sanitize, timeout=args.timeout)
+    return RunConfig(settings=settings, jobs=args.jobs, sanitize=args.sanitize, timeout=args.timeout,
+                     sandbox=not args.no_sandbox)
 
 
 def run(args) -> int:

@@ -6,7 +6,7 @@ import time
 
 from tabulate import tabulate
 
-from .common import add_json_argument, add_source_arguments, parse_revision_filter, print_json
+from .common import add_json_argument, add_sandbox_argument, add_source_arguments, parse_revision_filter, print_json
 
 HELP = "make mutants of every present revision, difftest each against its revision, and report the kill score"
 
@@ -25,6 +25,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--no-witness", action="store_true", help="do not shrink a witness for each killed mutant (faster)")
     parser.add_argument("--round-trip-only", action="store_true", help="only check that every revision, printed back from its AST, behaves identically")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_sandbox_argument(parser)
     add_json_argument(parser)
 
 
@@ -47,6 +48,7 @@ def settings_from(args):
         deep_ops=max(2 * args.ops, 1_000),
         timeout=args.timeout,
         witness=not args.no_witness,
+        sandbox=not args.no_sandbox,
     )
 
 

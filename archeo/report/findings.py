@@ -61,6 +61,7 @@ def _inputs(study: Study) -> dict:
         "ops": settings["ops"] if settings else None,
         "first_seed": settings["first_seed"] if settings else None,
         "profiles": settings["profiles"] if settings else None,
+        "confinement": study.difftest.confinement if study.difftest else None,
     }
 
 

@@ -52,6 +52,10 @@ void archeo_rt_segment(void);                         /* `w`: a new segment, its
 void archeo_rt_segment_end(void);                     /* the segment's lines are done (digest mode: say its digest) */
 void archeo_rt_segment_begin(void);                   /* the next segment starts after what was written */
 void archeo_rt_finish(void);                          /* write everything: the run is over */
+void archeo_rt_flush_for_death(void);                 /* the committed lines, from a fatal signal's handler */
+
+/* sandbox (sandbox_rt.c): installed before any constructor; this drops the setup calls */
+void archeo_sandbox_lock(void);
 
 /* engine (harness.c) */
 int archeo_run(const char *in, __SIZE_TYPE__ n);      /* the exit status */

@@ -283,7 +283,7 @@ void archeo_rt_fail(int code, const char *what, unsigned long line)
 }
 
 /* ---------------------------------------------------------------- fatal signals */
-static void flush_for_death(void)
+void archeo_rt_flush_for_death(void)
 {
     size_t n = archeo_out.committed;
     if (digest_mode && d_dropped)
@@ -302,7 +302,7 @@ static void on_fatal(int sig)
 {
     char line[24] = "SIGNAL ";
     int i = 7, d = 1;
-    flush_for_death();
+    archeo_rt_flush_for_death();
     while (d * 10 <= sig)
         d *= 10;
     for (; d; d /= 10)
@@ -543,7 +543,9 @@ int main(int argc, char **argv)
             rlim_t b = strtoul(v, NULL, 10);
             limit(RLIMIT_FSIZE, b, b);
             i++;
-        } else {
+        } else if (!strcmp(a, "--fs-layer"))
+            i++;   /* sandbox_rt.c's options, read before main */
+        else if (strcmp(a, "--no-sandbox") && strcmp(a, "--sandbox-probe")) {
             fprintf(stderr, "archeo-harness: unknown option %s\n", a);
             return ARCHEO_EXIT_BATCH;
         }
@@ -584,6 +586,7 @@ int main(int argc, char **argv)
     sigaddset(&timer_signals, SIGXCPU);
     install_handlers();
     arm_timer();   /* after the handlers: the budget counts from here, reading the batch included */
+    archeo_sandbox_lock();   /* set up: from here on only running is allowed (sandbox_rt.c) */
     batch = read_stdin(&size);
     return archeo_run(batch, size);
 }

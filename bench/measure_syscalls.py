@@ -1,0 +1,124 @@
+"""Measure the system calls a harness program makes, per sandbox stage, under strace.
+
+The allowlists in archeo/shim/sandbox_rt.c come from here, not from guessing. The programs
+are built with -DARCHEO_SANDBOX_MEASURE: both seccomp filters are installed where they always
+are (so strace shows where each stage begins) but allow everything. Every kind of run is
+traced: small and large batches, digest mode, segments joined by `w`, a crash (SIGSEGV), a
+hang caught by the watchdog and by the CPU budget, `--info`; with `--sanitize`, the
+sanitizer build of the same fixtures (an ASan report included).
+
+    python bench/measure_syscalls.py              # the plain build
+    python bench/measure_syscalls.py --sanitize   # ASan + UBSan
+
+Prints, per stage, the calls seen and which of them the C lists lack (`MISSING`), and the
+listed calls never seen (`unused`: allowed for paths a trace did not take, e.g. EINTR).
+Exit status 1 when anything is missing.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))
+
+from archeo import ops  # noqa: E402
+from archeo.build import SANDBOX_RUNTIME, Builder  # noqa: E402
+from archeo.cparse import parse_revision  # noqa: E402
+from archeo.execute import Executor  # noqa: E402
+from archeo.records import Revision  # noqa: E402
+from histories import FIXTURES  # noqa: E402
+
+_CALL = re.compile(r"^(?:\[pid\s+\d+\]\s+)?(?:\d+\s+)?([a-z_0-9]+)\(")
+
+
+def build(name: str, cache: str, sanitize: bool):
+    fx = FIXTURES[name]
+    rev = Revision("5" * 40, "2020-01-01T00:00:00+00:00", "a", "s", "modified", "xen/common/rbtree.c",
+                   f"xen/include/{fx.include}", 1, 0, text=fx.c_text(), header_text=fx.h_text())
+    builder = Builder(cache, sanitize=sanitize)
+    builder.runtime_defines = ("-DARCHEO_SANDBOX_MEASURE",)
+    program = builder.build(rev, parse_revision(rev))
+    if not program.ok:
+        raise SystemExit(f"{name}: {program.error}")
+    return program
+
+
+def trace(argv: list[str], batch: str, cwd: str) -> list[str]:
+    """The system calls of one run, in order (strace -f, the calls' names only)."""
+    with tempfile.NamedTemporaryFile("w+") as log, tempfile.TemporaryFile("w+") as stdin:
+        stdin.write(batch)
+        stdin.seek(0)
+        subprocess.run(["strace", "-f", "-qq", "-o", log.name, *argv], stdin=stdin, capture_output=True,
+                       cwd=cwd, env={}, timeout=120)
+        return [m.group(1) for line in Path(log.name).read_text().splitlines() if (m := _CALL.match(line))]
+
+
+def stages(calls: list[str]) -> tuple[set[str], set[str]]:
+    """(calls after the first filter and before the second, calls after the second)."""
+    marks = [i for i, c in enumerate(calls) if c == "seccomp"]
+    if len(marks) < 1:
+        return set(), set()
+    setup = calls[marks[0] + 1 : marks[1] if len(marks) > 1 else len(calls)]
+    run = calls[marks[1] + 1 :] if len(marks) > 1 else []
+    return set(setup), set(run)
+
+
+def listed(sanitize: bool) -> tuple[set[str], set[str]]:
+    """The calls sandbox_rt.c allows (run set, setup set), read from its rule tables."""
+    text = SANDBOX_RUNTIME.read_text()
+    run_part = text[text.index("run_rules[] = {") : text.index("};", text.index("run_rules[] = {"))]
+    if not sanitize:
+        run_part = run_part.split("#ifdef ARCHEO_SANITIZE")[0]
+    setup_part = text[text.index("setup_rules[] = {") : text.index("};", text.index("setup_rules[] = {"))]
+    def names(part: str) -> set[str]:
+        return {a or b for a, b in re.findall(r"R\((\w+)\)|\{SYS_(\w+)", part)}
+
+    return names(run_part), names(setup_part)
+
+
+def main() -> int:
+    sanitize = "--sanitize" in sys.argv
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as cwd:
+        good, crash, hang = (build(n, cache, sanitize) for n in ("era2009", "crash", "hang"))
+        ex = Executor()
+        small = ops.encode(ops.generate(1, 200, profile="small"))
+        large = ops.encode(ops.generate(2, 20000, profile="large"))
+        joined = small.rstrip("\n") + "\nw\n" + "\n".join(small.splitlines()[1:]) + "\n"
+        limits = lambda batch: ex._command(good.path, ex.limits, sanitize, True, 20000, 2)[0][1:]  # noqa: E731
+        runs = {
+            "info": ([good.path, "--info", "--no-net"], ""),
+            "small": ([good.path, *limits(small)], small),
+            "large": ([good.path, *limits(large)], large),
+            "digest+segments": ([good.path, *limits(joined), "--digest"], joined),
+            "crash": ([crash.path, *limits(large)], large),
+            "hang (watchdog)": ([hang.path, *limits(large)], large),
+            "hang (budget)": ([hang.path, "--cpu-ms", "30", "--cpu", "2"], large),
+            "budget+segments": ([good.path, "--cpu-ms", "1000", "--cpu", "2", "--segments", "2"], joined),
+        }
+        seen_setup, seen_run = set(), set()
+        for name, (argv, batch) in runs.items():
+            setup, run = stages(trace(argv, batch, cwd))
+            print(f"{name:18} setup: {' '.join(sorted(setup))}\n{'':18} run:   {' '.join(sorted(run))}")
+            seen_setup |= setup
+            seen_run |= run
+    run_list, setup_list = listed(sanitize)
+    missing_run = seen_run - run_list
+    missing_setup = seen_setup - run_list - setup_list
+    print(f"\n{'sanitizer' if sanitize else 'plain'} build: {len(seen_run)} calls while running, "
+          f"{len(seen_setup)} while setting up")
+    print("run set:  ", " ".join(sorted(seen_run)))
+    print("setup set:", " ".join(sorted(seen_setup - seen_run)))
+    print("MISSING (run):  ", " ".join(sorted(missing_run)) or "none")
+    print("MISSING (setup):", " ".join(sorted(missing_setup)) or "none")
+    print("unused (listed, not seen):", " ".join(sorted((run_list | setup_list) - seen_run - seen_setup)) or "none")
+    return 1 if missing_run or missing_setup else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

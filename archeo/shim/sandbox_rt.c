@@ -67,6 +67,7 @@
 #endif
 
 void archeo_rt_flush_for_death(void) __attribute__((weak));   /* harness_rt.c */
+extern sigset_t archeo_timer_signals __attribute__((weak));    /* harness_rt.c: masked during a flush */
 
 static int sandbox_on;
 static pid_t own_pid;
@@ -108,7 +109,7 @@ static void add_layer(const char *name)
  * batches, digest mode, segments, a crash, a hang, --info), not guessed. A rule may require
  * an argument: `arg` is its index, `op` EQ or NE, compared with `val` on the low 32 bits
  * (every argument tested here is an int, which is all the kernel reads of it either). */
-enum { ANY, EQ, NE, EQ2, NOBITS };   /* NOBITS: (arg & val) == 0 */
+enum { ANY, EQ, NE, EQ2, NOBITS, PTR };   /* NOBITS: (arg & val) == 0; PTR: all 64 bits */
 struct rule {
     int nr;
     int op;
@@ -118,18 +119,21 @@ struct rule {
     unsigned int val2;
 };
 #define PID_SELF 0xffffffffu   /* replaced by the program's pid when the filter is made */
+#define TIMER_SET 1u           /* PTR: &archeo_timer_signals (0: NULL) */
 #define R(name) {SYS_##name, ANY, 0, 0, 0, 0}
 
 /* Running: reading the batch, writing the trace, memory, clocks, the CPU budgets, dying by
- * a signal (raise: getpid, gettid, tgkill to itself), exit. Not rt_sigprocmask (the plain
- * build never uses it): with SIGSYS blocked the kernel kills without running the handler, and
- * the call would go unnamed; so blocking signals is itself the call that is named (glibc's
- * system() and posix_spawn block every signal before they clone). */
+ * a signal (raise: getpid, gettid, tgkill to itself), exit. rt_sigprocmask only for the
+ * harness's own set of timer signals: with SIGSYS blocked the kernel kills without running
+ * the handler and the call would go unnamed, so blocking any other set is itself the call
+ * that is named (glibc's system() and posix_spawn block every signal before they clone). */
 static const struct rule run_rules[] = {
     R(read), R(write), R(fstat), R(newfstatat),
     R(mmap), R(munmap), R(mremap), R(brk), R(mprotect), R(madvise),
     R(clock_gettime), R(getrusage), R(setitimer),
     R(rt_sigreturn), R(getpid), R(gettid),
+    {SYS_rt_sigprocmask, PTR, 1, TIMER_SET, 0, 0},   /* the harness's flush: its timer signals only */
+    {SYS_rt_sigprocmask, PTR, 1, 0, 0, 0},           /* asking, changing nothing */
     {SYS_tgkill, EQ, 0, PID_SELF, 0, 0},         /* raise: to itself only */
     {SYS_rt_sigaction, NE, 0, SIGSYS, 0, 0},     /* a dying handler restores the default action */
     {SYS_prlimit64, EQ2, 0, 0, 1, RLIMIT_CPU},   /* the CPU soft limit moved at each segment */
@@ -192,6 +196,19 @@ static void emit_rule(struct prog *p, const struct rule *r)
         emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
         emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, nr);
         return;
+    case PTR: {
+        unsigned long long want = r->val == TIMER_SET ? (unsigned long long)(unsigned long)&archeo_timer_signals : 0;
+        if (r->val == TIMER_SET && !want)
+            return;   /* not linked with the harness runtime */
+        emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 5, (unsigned int)r->nr);
+        emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ARG_LO(r->arg));
+        emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 3, (unsigned int)want);
+        emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ARG_LO(r->arg) + 4);
+        emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 1, (unsigned int)(want >> 32));
+        emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+        emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, nr);
+        return;
+    }
     case EQ2:
         emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 5, (unsigned int)r->nr);
         emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, ARG_LO(r->arg));

@@ -1,8 +1,15 @@
 """Compare two traces of the same batch and say how strongly they differ.
 
 The levels, weakest to strongest, follow docs/protocol.md: `same` < `api` < `structural` <
-`observable` < `invariant` < `hang`/`crash`. A trace is the stdout of a harness run (or of the
-Python reference) together with how the run ended; line *i* is the result of operation *i*.
+`observable` < `invariant` < `flaky` < `hang` < `crash`. A trace is the stdout of a harness run
+(or of the Python reference) together with how the run ended; line *i* is the result of
+operation *i*.
+
+`LEVELS` is the one ordered table of levels; everything else ranks through `rank`. Why `flaky`
+sits where it does: a run that does not reproduce (confirm.py) says the C depends on something
+other than its input (uninitialised memory, its own addresses) — worse than any wrong answer
+that reproduces, since no answer of it can be trusted — but a crash or a hang that reproduces
+every time is a stronger finding still, and is what a flaky crash is not.
 """
 
 from __future__ import annotations
@@ -11,8 +18,10 @@ from dataclasses import dataclass, field
 
 from .records import RunResult
 
-LEVELS = ("same", "api", "structural", "observable", "invariant", "hang", "crash")
+LEVELS = ("same", "api", "structural", "observable", "invariant", "flaky", "hang", "crash")
 _RANK = {name: i for i, name in enumerate(LEVELS)}
+# The level a run's ending shows beside a run that ended otherwise (an `error` ranks as a crash).
+_ENDING_LEVEL = {"hang": "hang", "crash": "crash", "error": "crash", "flaky": "flaky"}
 
 
 def rank(level: str) -> int:
@@ -23,13 +32,19 @@ def strongest(levels) -> str:
     return max(levels, key=rank, default="same")
 
 
+def ending_level(status: str) -> str:
+    """The level of a run that ended with `status` (not `ok`) beside one that ended otherwise."""
+    return _ENDING_LEVEL[status]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How one side ran a batch: the result lines (END and SIGNAL stripped) and the ending."""
 
-    status: str  # ok | crash | hang | error
-    lines: tuple[str, ...]
+    status: str  # ok | crash | hang | error | flaky
+    lines: tuple[str, ...]  # flaky: the lines both runs agree on
     kind: str = ""
+    runs: tuple["Outcome", ...] = ()  # flaky: the two runs that disagreed (confirm.py)
 
     @classmethod
     def of_trace(cls, text: str) -> "Outcome":
@@ -61,6 +76,8 @@ class Outcome:
         return cls(status=status, lines=tuple(lines), kind=run.kind)
 
     def describe(self) -> str:
+        if self.status == "flaky" and len(self.runs) == 2:
+            return f"flaky: {self.runs[0].describe()}, then {self.runs[1].describe()}"
         return "ran to the end" if self.status == "ok" else f"{self.status} ({self.kind or 'no detail'}) after {len(self.lines)} operations"
 
 
@@ -105,9 +122,14 @@ def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
     end = min(len(a.lines), len(b.lines))
     # Two hangs are the same behaviour however they were cut off (CPU budget or wall clock);
     # two crashes are the same only with the same signal at the same operation.
-    if a.status != b.status or (a.status == "crash" and (a.kind != b.kind or len(a.lines) != len(b.lines))):
-        bad = a if a.status != "ok" else b
-        level = "hang" if bad.status == "hang" else "crash"
+    if (
+        a.status != b.status
+        or (a.status == "crash" and (a.kind != b.kind or len(a.lines) != len(b.lines)))
+        or (a.status == "flaky" and a != b)
+    ):
+        # the stronger ending when neither side ran to the end (the first side on a tie)
+        bad = max((o for o in (a, b) if o.status != "ok"), key=lambda o: rank(ending_level(o.status)))
+        level = ending_level(bad.status)
         side = "first" if bad is a else "second"
         firsts.setdefault(level, end)
         return Verdict(level, end, f"{side} side {bad.describe()}", firsts)

@@ -34,6 +34,7 @@ from typing import Callable, Sequence
 
 from . import ops as opslib
 from .compare import Outcome, Verdict, compare, rank, strongest, swapped
+from .confirm import Confirmed, flaky_witness_parts, settle_seeds
 from .errors import ArcheoError
 
 Runner = Callable[[str], Outcome]
@@ -97,9 +98,10 @@ class Witness:
     a_kind: str = ""
     b_kind: str = ""
     original_length: int = 0
+    runs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # flaky: (status, kind, results) of each run
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "a": self.a,
             "b": self.b,
             "level": self.level,
@@ -109,6 +111,9 @@ class Witness:
             "a_outcome": {"status": self.a_status, "kind": self.a_kind, "results": list(self.a_lines)},
             "b_outcome": {"status": self.b_status, "kind": self.b_kind, "results": list(self.b_lines)},
         }
+        if self.runs:
+            out["runs"] = [{"status": st, "kind": kind, "results": list(lines)} for st, kind, lines in self.runs]
+        return out
 
 
 @dataclass(frozen=True)
@@ -556,6 +561,7 @@ def difftest(
     progress: Callable[[str, int, int], None] | None = None,
     shrink: bool = True,
     combine: bool = True,
+    confirm: bool = True,
     parents: dict[str, tuple[str, ...]] | None = None,
     sequences: Sequence[tuple[int, list[opslib.Op]]] | None = None,
 ) -> DifftestResult:
@@ -567,7 +573,8 @@ def difftest(
     False runs one batch per seed, for the same result. `parents` (commit -> the revisions it
     descends from, `Revision.parents`) makes "previous" the nearest tested ancestor rather than
     the subject listed before, which differ on a branchy history. `sequences` are
-    `settings.sequences()` made beforehand (they are generated when not given).
+    `settings.sequences()` made beforehand (they are generated when not given). `confirm=False`
+    believes every outcome as it came (confirm.py; for measuring what confirming costs only).
 
     The default reference (archeo's Python tree) runs in a forked process when `jobs` > 1, so
     it holds neither this interpreter's lock nor the programs' threads back; a `reference`
@@ -662,6 +669,8 @@ def difftest(
                     found[i], digests[i] = item, digest
             whole.want(runner_of[commit], found)
             whole.resolve(found, digests)
+            if confirm:  # before any comparison
+                settle_seeds(runner_of[commit], batches, found, digests, outcome_hash)
             outs[commit], hashes[commit] = found, digests
             for other, other_out, other_hash in ((REFERENCE, ref_out, ref_hash), (before, outs.get(before), hashes.get(before))):
                 if other_out is not None:
@@ -686,6 +695,7 @@ def difftest(
     pool.shutdown()
     runners = dict(built)
     runners[REFERENCE] = reference
+    confirmed = {name: Confirmed(run) for name, run in runners.items()}  # what a witness's outcomes come from
 
     def pair(a: str, b: str, a_out, b_out, a_hash, b_hash) -> PairVerdict:
         """Strongest level over all seeds, every level seen, and the first seed showing each."""
@@ -736,6 +746,12 @@ def difftest(
                     continue
                 found = []
                 for level, seed in pv.levels:
+                    if level == "flaky":  # not shrunk: the runs as they came
+                        i = seed - settings.first_seed
+                        a_out, b_out = (ref_out[i] if o is SAME_AS_REFERENCE else o for o in (outs.get(pv.other, ref_out)[i], outs[v.commit][i]))
+                        parts = flaky_witness_parts(seq_by_seed[seed], a_out, b_out)
+                        found.append(Witness(a=pv.other, b=v.commit, level=level, seed=seed, **parts))
+                        continue
                     # Levels are symmetric and equal behaviours give equal traces, so one
                     # witness serves every pair of the same two behaviours, in either order.
                     key = (*sorted((behaviour_of[pv.other], v.behaviour)), level)
@@ -746,8 +762,9 @@ def difftest(
                             seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level
                         )
                         memo[key] = witness
+                    witness = witness and _relabel(witness, pv.other, v.commit, confirmed if confirm else runners, confirm)
                     if witness is not None:
-                        found.append(_relabel(witness, pv.other, v.commit, runners))
+                        found.append(witness)
                 new[name] = replace(pv, witnesses=tuple(found))
             shrunk.append(replace(v, **new) if new else v)
             tick("shrinking", len(shrunk), len(verdicts))
@@ -765,11 +782,16 @@ def difftest(
     )
 
 
-def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner]) -> Witness:
-    """A witness found for an equivalent pair, re-run on this pair so both outcomes are its own."""
-    if (w.a, w.b) == (a, b):
+def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner], confirmed: bool = True) -> Witness | None:
+    """The witness `w` (shrunk on the plain runners, maybe for an equivalent pair) as this pair's,
+    with outcomes of its own — `confirmed` (confirm.Confirmed runners) where one is a suspect;
+    None when confirming takes its level away. (Shrinking is not confirmed as it goes: every
+    hanging candidate would cost a confirming run.)"""
+    if (w.a, w.b) == (a, b) and not (confirmed and {w.a_status, w.b_status} & {"hang", "crash"}):
         return w
-    return _witness(w.ops, w.seed, a, b, runners[a], runners[b], w.level, w.original_length)
+    again = _witness(w.ops, w.seed, a, b, runners[a], runners[b], w.level, w.original_length)
+    sides = Outcome(again.a_status, again.a_lines, again.a_kind), Outcome(again.b_status, again.b_lines, again.b_kind)
+    return again if compare([opslib.Op.parse(t).code for t in w.ops], *sides).level == w.level else None
 
 
 def _still_shows(tokens: Sequence[str], a: Runner, b: Runner, level: str) -> bool:
@@ -832,7 +854,10 @@ def find_witness(
     resets = [i for i, op in enumerate(cut) if op.code == "x"]
     if resets and still(cut[resets[-1] + 1 :]):
         cut = cut[resets[-1] + 1 :]
-    small = opslib.shrink(cut, still)
+    try:
+        small = opslib.shrink(cut, still)
+    except ValueError:  # the shrinker asked again and was told otherwise: it does not reproduce
+        return None
     return _witness(small, seed, a_name, b_name, a, b, level, len(ops))
 
 

@@ -17,6 +17,7 @@ from typing import Callable
 from . import __version__
 from .cache import Cache, digest
 from .compare import Outcome
+from .confirm import RULES
 from .difftest import DifftestResult, Settings, difftest
 from .records import Model, Program, Revision, Target
 from .study import Study
@@ -44,6 +45,7 @@ class RunConfig:
     mutate: tuple[str, ...] = ()  # commit prefixes to mutate (archeo run --mutate)
     max_mutants: int = 200
     sandbox: bool = True  # False: --no-sandbox, the code under test runs unconfined (docs/security.md)
+    confirm: bool = True  # settle suspects before believing them (confirm.py); off only to measure its cost
 
 
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
@@ -147,6 +149,12 @@ class ProgramRunner:
     def digests(self, batch: str) -> Outcome:
         return Outcome.of_run(self.executor.run(self.program, batch, digest=True))
 
+    def confirming(self) -> ProgramRunner:
+        """The same program with the confirming limits (confirm.py): what a suspect is run again by."""
+        from .confirm import confirming_executor
+
+        return ProgramRunner(self.program, confirming_executor(self.executor))
+
     @property
     def ops(self) -> tuple[str, ...]:
         """The operation codes the program offers (the others answer `NA`)."""
@@ -196,7 +204,9 @@ def difftest_all(
     subjects = shared_runners(revisions, programs, config.timeout, executor)
     key = digest(
         "difftest",
-        _source_hash("difftest.py", "compare.py", "ops.py", "reference.py", "execute.py", "sandbox.py"),
+        # the verdict rules: their version and the source of every module that decides a verdict
+        f"rules-{RULES}" if config.confirm else "unconfirmed",
+        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "reference.py", "execute.py", "sandbox.py"),
         repr(config.settings),
         config.timeout,
         f"sandbox={config.sandbox}",
@@ -207,8 +217,10 @@ def difftest_all(
     if hit is not None:
         return _with_releases(hit, releases)
     parents = {rev.commit: rev.parents for rev in revisions}
-    result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress, parents=parents)
+    result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm)
     result.confinement = executor.confinement
+    # Written only here, whole: every outcome in it was settled (confirm.py) before it was
+    # compared, so an interrupted run leaves no verdict — confirmed or not — behind.
     cache.put("difftest", key, result)
     return _with_releases(result, releases)
 
@@ -229,7 +241,7 @@ def mutate_all(
     chosen = [r for r in parse_revision_filter(revisions, list(config.mutate)) if r.present]
     settings = MutateSettings(max_mutants=config.max_mutants, usual=config.settings, timeout=config.timeout,
                               sandbox=config.sandbox)
-    code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "ops.py", "execute.py")
+    code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py")
     results = []
     for i, rev in enumerate(chosen):
         program = programs.get(rev.commit)

@@ -1,0 +1,214 @@
+"""Confirmation (archeo/confirm.py): a timing limit is a suspicion, a crash is run again, and
+what does not reproduce is `flaky`; nothing unconfirmed reaches the cache.
+
+The C programs are our own fixtures (tests/fixtures): a correct tree under a deliberately tiny
+budget, a real endless loop (`hang`), and a crash that depends on the node's address (`aslr`).
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import replace
+
+import pytest
+
+import histories as H
+from archeo import confirm
+from archeo.cache import Cache
+from archeo.compare import LEVELS, Outcome, compare, rank
+from archeo.confirm import settle
+from archeo.difftest import Settings, difftest
+from archeo.execute import Executor, Limits
+from archeo.mine import mine
+from archeo.pipeline import ProgramRunner, RunConfig, build_all, difftest_all, parse_all
+from archeo.records import Target
+
+needs_gcc = pytest.mark.skipif(shutil.which("gcc") is None, reason="building programs needs gcc")
+
+OK = Outcome("ok", ("ok", "ok", "f 1", "ok"))
+
+
+def cut(outcome: Outcome, n: int, status: str = "hang", kind: str = "cpu-limit") -> Outcome:
+    return Outcome(status, outcome.lines[:n], kind)
+
+
+# ---------------------------------------------------------------- the rules
+def test_levels_are_one_ordered_table():
+    assert LEVELS == ("same", "api", "structural", "observable", "invariant", "flaky", "hang", "crash")
+    assert rank("invariant") < rank("flaky") < rank("hang") < rank("crash")
+
+
+def test_a_hang_that_does_not_come_back_is_what_the_confirming_run_says():
+    assert settle(cut(OK, 2), lambda: OK) == OK
+
+
+def test_a_hang_that_comes_back_is_a_hang():
+    again = cut(OK, 2)
+    assert settle(cut(OK, 2), lambda: again) is again
+
+
+def test_a_stopped_run_whose_lines_are_not_a_prefix_is_flaky():
+    first = Outcome("hang", ("ok", "ok", "f 2"), "cpu-limit")
+    got = settle(first, lambda: OK)
+    assert got.status == "flaky" and got.lines == ("ok", "ok") and got.runs == (first, OK)
+
+
+def test_a_crash_is_run_again_and_must_come_back_the_same():
+    crash = cut(OK, 3, "crash", "SIGSEGV")
+    assert settle(crash, lambda: crash) == crash
+    for other in (OK, cut(OK, 2, "crash", "SIGSEGV"), cut(OK, 3, "crash", "SIGBUS")):
+        got = settle(crash, lambda: other)
+        assert got.status == "flaky" and got.runs == (crash, other)
+
+
+def test_only_suspects_are_run_again():
+    def never():
+        raise AssertionError("a believed outcome was run again")
+
+    for outcome in (OK, Outcome("error", (), "batch")):
+        assert settle(outcome, never) is outcome
+
+
+def test_flaky_ranks_above_invariant_against_a_run_that_ended_well():
+    flaky = confirm.flaky(cut(OK, 3, "crash", "SIGSEGV"), OK)
+    verdict = compare(["i", "i", "f", "i"], OK, flaky)
+    assert verdict.level == "flaky" and "flaky: crash (SIGSEGV) after 3 operations, then ran to the end" in verdict.detail
+    assert compare(["i"] * 4, flaky, cut(OK, 1, "crash", "SIGSEGV")).level == "crash"
+
+
+def test_the_confirming_limits_are_twenty_times_larger():
+    base = Limits(timeout=10, cpu_seconds=8)
+    big = confirm.confirming_limits(base)
+    for name in ("timeout", "cpu_seconds", "cpu_ms_base", "cpu_ms_per_op", "stall_ms"):
+        assert getattr(big, name) >= 20 * getattr(base, name), name
+
+
+# ---------------------------------------------------------------- on our C
+@pytest.fixture(scope="module")
+def programs(tmp_path_factory):
+    from test_execute import Programs
+
+    return Programs(tmp_path_factory.mktemp("confirm-programs"))
+
+
+def _count_settled(monkeypatch) -> list:
+    """Every suspect settled, as (first status, believed status)."""
+    seen = []
+    real = confirm.settle
+
+    def counting(first, again):
+        got = real(first, again)
+        if confirm.suspect(first):
+            seen.append((first.status, got.status))
+        return got
+
+    monkeypatch.setattr(confirm, "settle", counting)
+    return seen
+
+
+@needs_gcc
+def test_a_correct_program_under_a_tiny_budget_is_confirmed_same(programs, monkeypatch):
+    """A budget of 1 ms (the whole run) stops a correct tree on most seeds; each is run again
+    with 20x the limits, finishes, and the revision is `same` — never `hang`, never `flaky`."""
+    seen = _count_settled(monkeypatch)
+    tiny = Executor(Limits(timeout=5, cpu_seconds=2, cpu_ms_base=1, cpu_ms_per_op=0.0001, stall_ms=2))
+    with tiny:
+        for _ in range(3):
+            result = difftest([("tiny", ProgramRunner(programs("era2009"), tiny))], Settings(seeds=8, ops=4000), jobs=1)
+            assert result.revisions[0].vs_reference.level == "same"
+    assert seen, "the tiny budget stopped no run: the test tests nothing"
+    assert {believed for _, believed in seen} == {"ok"}
+
+
+@needs_gcc
+def test_a_real_endless_loop_is_confirmed_hang_with_a_witness(programs, monkeypatch):
+    seen = _count_settled(monkeypatch)
+    with Executor(Limits(timeout=5, cpu_seconds=2)) as ex:
+        result = difftest([("hang", ProgramRunner(programs("hang"), ex))], Settings(seeds=2, ops=400), jobs=1)
+    pv = result.revisions[0].vs_reference
+    assert pv.level == "hang"
+    assert ("hang", "hang") in seen
+    witness = pv.witness
+    assert witness is not None and witness.b_status == "hang" and 1 <= len(witness.ops) <= 12
+    assert witness.ops[-1].startswith("i ")  # it loops in rb_insert_color
+
+
+@needs_gcc
+def test_a_crash_that_depends_on_addresses_is_flaky_with_both_runs(programs):
+    with Executor(Limits(timeout=5, cpu_seconds=2)) as ex:
+        result = difftest([("aslr", ProgramRunner(programs("aslr"), ex))], Settings(seeds=16, ops=2000), jobs=1)
+    pv = result.revisions[0].vs_reference
+    # seeds whose crash came back the same are `crash` (the stronger level); the others are flaky
+    assert "flaky" in dict(pv.levels) and pv.level in ("flaky", "crash"), pv
+    witness = next(w for w in pv.witnesses if w.level == "flaky")
+    assert len(witness.runs) == 2 and witness.runs[0] != witness.runs[1]
+    assert any(status == "crash" for status, _, _ in witness.runs)
+    document = witness.as_dict()
+    assert [run["status"] for run in document["runs"]] == [status for status, _, _ in witness.runs]
+
+
+# ---------------------------------------------------------------- the cache
+TARGET = Target(name="hanging", paths=H.TARGET_PATHS, header_paths=H.TARGET_HEADER_PATHS)
+
+
+@pytest.fixture(scope="module")
+def hanging(tmp_path_factory):
+    """A correct revision, then one that loops forever: parsed and built once."""
+    root = tmp_path_factory.mktemp("hanging")
+    history = H.build_history(root, [
+        H.Step("rbtree: new", "2009-05-26", writes={H.C_PATH_2004: "era2009.c", H.H_PATH_XEN: "era2009.h"}),
+        H.Step("rbtree: climb to the root", "2009-06-01", writes={H.C_PATH_2004: "hang.c"}),
+    ])
+    revisions = mine(TARGET, repo=history.path)
+    config = RunConfig(settings=Settings(seeds=2, ops=300), jobs=1, timeout=5)
+    models = parse_all(revisions, Cache(None), 1, lambda *a: None)
+    programs = build_all(revisions, models, root / "cache", config, lambda *a: None)
+    return revisions, programs, config, root
+
+
+def _entries(root) -> list:
+    return sorted((root / "difftest").rglob("*.pkl")) if (root / "difftest").exists() else []
+
+
+@needs_gcc
+def test_an_interrupted_confirmation_leaves_nothing_in_the_cache(hanging, tmp_path, monkeypatch):
+    revisions, programs, config, _ = hanging
+    cache = Cache(tmp_path / "stages")
+    suspicions = []
+
+    def interrupted(first, again):
+        if confirm.suspect(first):
+            suspicions.append(first)
+            raise KeyboardInterrupt  # Ctrl-C between the suspicion and its confirmation
+        return first
+
+    monkeypatch.setattr(confirm, "settle", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        difftest_all(revisions, programs, config, cache, None, lambda *a: None)
+    assert suspicions and suspicions[0].status == "hang"
+    assert _entries(tmp_path / "stages") == []  # no verdict, confirmed or not
+
+    monkeypatch.undo()
+    result = difftest_all(revisions, programs, config, cache, None, lambda *a: None)
+    assert [v.vs_previous.level for v in result.revisions if v.vs_previous] == ["hang"]
+    assert len(_entries(tmp_path / "stages")) == 1  # the confirmed result, and only it
+
+
+@needs_gcc
+def test_the_cache_key_covers_the_verdict_rules(hanging, tmp_path, monkeypatch):
+    import archeo.pipeline as P
+
+    revisions, programs, config, _ = hanging
+    cache = Cache(tmp_path / "stages")
+    difftest_all(revisions, programs, config, cache, None, lambda *a: None)
+    calls = []
+    real = P.difftest
+    monkeypatch.setattr(P, "difftest", lambda *a, **k: calls.append(1) or real(*a, **k))
+    difftest_all(revisions, programs, config, cache, None, lambda *a: None)
+    assert calls == []  # same rules: read back
+    monkeypatch.setattr(P, "RULES", P.RULES + 1)
+    difftest_all(revisions, programs, config, cache, None, lambda *a: None)
+    assert calls == [1]  # other rules: a result made under the old ones is not reused
+    unconfirmed = replace(config, confirm=False)
+    difftest_all(revisions, programs, unconfirmed, cache, None, lambda *a: None)
+    assert calls == [1, 1]  # and an unconfirmed run never reads (or feeds) the confirmed entry

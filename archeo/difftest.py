@@ -35,6 +35,7 @@ from typing import Callable, Sequence
 from . import ops as opslib
 from .compare import Outcome, Verdict, compare, rank, strongest, swapped
 from .confirm import Confirmed, flaky_witness_parts, settle_seeds
+from .events import BehaviourChange, attribute, equivalence_classes  # noqa: F401 (BehaviourChange: re-exported)
 from .errors import ArcheoError
 
 Runner = Callable[[str], Outcome]
@@ -145,20 +146,6 @@ class RevisionVerdict:
     vs_previous: PairVerdict | None
     behaviour: str = ""  # hash of every outcome: equal hashes, equal behaviour over all tested
     error: str = ""
-
-
-@dataclass(frozen=True)
-class BehaviourChange:
-    introduced_by: str
-    level: str
-    previous: str | None
-    ended_by: str | None
-    witness: Witness | None
-    releases: tuple[str, ...] = ()
-    detail: str = ""
-    # Revisions between `previous` and `introduced_by` that could not be tested (they did not
-    # build): the change may come from any of them, so it is "between previous and introduced_by".
-    untested_between: tuple[str, ...] = ()
 
 
 @dataclass
@@ -895,63 +882,6 @@ def _tested_ancestor(commit: str, parents: dict[str, tuple[str, ...]], tested: d
     return None
 
 
-def attribute(
-    verdicts: list[RevisionVerdict], releases: Callable[[str, str | None], list[str]] | None = None
-) -> list[BehaviourChange]:
-    """One change per revision that differs from its predecessor; ended where behaviour returns."""
-    tested = [v for v in verdicts if v.status == "tested"]
-    behaviour_of = {v.commit: v.behaviour for v in tested}
-    order = {v.commit: i for i, v in enumerate(verdicts)}
-
-    def untested_between(a: str, b: str) -> tuple[str, ...]:
-        return tuple(v.commit for v in verdicts[order[a] + 1 : order[b]] if v.status != "tested")
-    changes = []
-    open_changes: list[tuple[str, str]] = []  # (behaviour before the change, introducing commit), oldest first
-    ends: dict[str, str] = {}
-    for v in tested:
-        if v.vs_previous is None or v.vs_previous.level == "same":
-            continue
-        # A revision that brings back the behaviour from before an open change ends it — and
-        # every change opened since (A -> B -> C -> A ends both) — rather than starting one.
-        back = next((i for i, (before, _) in enumerate(open_changes) if before == v.behaviour), None)
-        if back is not None:
-            for _, c in open_changes[back:]:
-                ends[c] = v.commit
-            del open_changes[back:]
-            continue
-        open_changes.append((behaviour_of[v.vs_previous.other], v.commit))
-        pv = v.vs_previous
-        witnesses = {w.level: w for w in pv.witnesses}
-        for level, _seed in pv.levels or ((pv.level, pv.seed),):
-            if level != pv.level and level not in witnesses:
-                continue  # seen only behind a stronger difference: no witness of its own
-            changes.append(
-                BehaviourChange(
-                    introduced_by=v.commit,
-                    level=level,
-                    previous=pv.other,
-                    ended_by=None,
-                    witness=witnesses.get(level),
-                    detail=pv.detail if level == pv.level else "",
-                    untested_between=untested_between(pv.other, v.commit),
-                )
-            )
-    out = []
-    for c in changes:
-        ended = ends.get(c.introduced_by)
-        out.append(replace(c, ended_by=ended, releases=tuple(releases(c.introduced_by, ended)) if releases else ()))
-    return out
-
-
-def equivalence_classes(verdicts: list[RevisionVerdict]) -> list[list[str]]:
-    """Revisions that behaved identically over everything tested, in order of first appearance."""
-    groups: dict[str, list[str]] = {}
-    for v in verdicts:
-        if v.status == "tested":
-            groups.setdefault(v.behaviour, []).append(v.commit)
-    return list(groups.values())
-
-
 # ---------------------------------------------------------------- JSON
 def _pair_json(pv: PairVerdict | None):
     return None if pv is None else pv.level
@@ -992,6 +922,8 @@ def to_json(result: DifftestResult) -> dict:
                 "untested_between": list(c.untested_between),
                 "witness": list(c.witness.ops) if c.witness else [],
                 "outcomes": c.witness.as_dict() if c.witness else None,
+                "levels": list(c.levels or (c.level,)),
+                "witnesses": [w.as_dict() for w in c.witnesses],
                 "releases": list(c.releases),
             }
             for c in result.changes

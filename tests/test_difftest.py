@@ -74,6 +74,25 @@ def test_changes_are_attributed_shrunk_and_ended():
     assert result.classes == [["c1"], ["c2", "c4"], ["c3"], ["c5"]]
 
 
+def recoloured_then_crashes(batch: str) -> Outcome:
+    """Two levels from one fault: a structural difference, then a crash at an erase late in a batch."""
+    codes = [line.split()[0] for line in batch.splitlines()[1:]]
+    lines = recoloured(batch).lines
+    late = [i for i, c in enumerate(codes) if c == "e" and i >= 200]
+    return Outcome("crash", lines[: late[0]], kind="SIGSEGV") if late else Outcome("ok", lines)
+
+
+def test_one_regression_is_one_event_with_every_level_and_a_witness_each():
+    result = difftest([("c1", reference), ("c2", recoloured_then_crashes), ("c3", reference)], SMALL, reference=reference)
+    (change,) = result.changes
+    assert (change.introduced_by, change.ended_by, change.level) == ("c2", "c3", "crash")
+    assert change.levels == ("crash", "structural")
+    assert [w.level for w in change.witnesses] == ["crash", "structural"] and change.witness is change.witnesses[0]
+    document = to_json(result)["changes"][0]
+    assert document["levels"] == ["crash", "structural"]
+    assert [w["level"] for w in document["witnesses"]] == ["crash", "structural"]
+
+
 def test_json_is_deterministic():
     history = [("c1", reference), ("c2", recoloured)]
     one = json.dumps(to_json(difftest(history, SMALL, reference=reference)))

@@ -60,15 +60,15 @@ def test_each_plant_is_found_attributed_ended_and_shrunk(planted, label):
     plant = next(p for p in history.plants if p.label == label)
     commit = history.commits[plant.index]
     fix = history.commits[plant.index + 1]
-    changes = [c for c in result.changes if c.introduced_by == commit]
-    levels = {c.level for c in changes}
+    (change,) = [c for c in result.changes if c.introduced_by == commit]  # one event, every level in it
+    levels = set(change.levels)
     assert plant.trace in levels and plant.generated in levels, (label, levels)
-    for change in changes:
-        assert change.ended_by == fix, label
-        assert change.previous == history.commits[plant.index - 1]
-        assert change.witness is not None and 1 <= len(change.witness.ops) <= 12, (label, change.witness)
-        assert change.witness.level == change.level
-    witness = next(c.witness for c in changes if c.level == plant.trace)
+    assert change.ended_by == fix, label
+    assert change.previous == history.commits[plant.index - 1]
+    assert change.witness is not None and change.witness.level == change.level == change.levels[0]
+    for w in change.witnesses:
+        assert w.level in levels and 1 <= len(w.ops) <= 12, (label, w)
+    witness = next(w for w in change.witnesses if w.level == plant.trace)
     if plant.trace in ("structural", "invariant"):
         assert witness.ops[-1] in ("d", "v")
     if plant.trace == "crash":
@@ -237,7 +237,7 @@ def test_a_segment_past_the_digest_cap_is_read_whole(fixture_programs):
 
 def test_a_witness_replays_from_its_file(planted, tmp_path, capsys):
     history, _, result, root = planted
-    change = next(c for c in result.changes if c.level == "observable")
+    change = next(c for c in result.changes if c.level == "observable")  # noqa: the observable plant's event
     path = tmp_path / "w.json"
     write_witness(path, change.witness, "planted")
     target = write_target(tmp_path, "planted")

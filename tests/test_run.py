@@ -103,3 +103,34 @@ def test_report_names_untested_revisions_a_change_may_come_from(tmp_path):
     html = (tmp_path / "r" / "index.html").read_text()
     assert "could not be tested: `ffffffffffff`" in md
     assert "could not be tested" in html and "ffffffffffff" in html
+
+
+# ---------------------------------------------------------------- exit codes
+def test_a_history_where_nothing_builds_exits_3_and_says_so(tmp_path, capsys):
+    import histories as H
+
+    broken = "/* SPDX-License-Identifier: MIT */\nvoid rb_erase(struct rb_node *node, {\n"
+    history = H.build_history(tmp_path, [
+        H.Step("rbtree: new", "2009-05-26", writes={H.C_PATH_2004: broken, H.H_PATH_XEN: "era2009.h"}),
+        H.Step("rbtree: still broken", "2009-06-01", writes={H.C_PATH_2004: broken + "}\n"}),
+    ])
+    target = write_target(tmp_path, "broken")
+    common = ["--repo", str(history.path), "--target", str(target), "--cache", str(tmp_path / "cache"), "--seeds", "2", "--ops", "100"]
+    assert main(["run", *common, "--out", str(tmp_path / "r")]) == 3
+    captured = capsys.readouterr()
+    line = "0 of 2 present revisions built — nothing was tested; see the build column"
+    assert f"archeo: {line}" in captured.err and line in captured.out
+    assert "no behavioural change" not in (captured.out + captured.err).lower()
+    summary = json.loads((tmp_path / "r" / "findings.json").read_text())["summary"]
+    assert summary["tested"] == 0 and summary["text"].endswith("0 of 2 present revisions built; see the build column. Nothing was tested.")
+    assert main(["difftest", *common, "--json"]) == 3
+    assert line in capsys.readouterr().err
+
+
+def test_fail_on_turns_findings_into_exit_1(planted, tmp_path, capsys):
+    assert run(planted, tmp_path / "f", "--fail-on", "crash") == 1
+    assert "findings at or above --fail-on crash: the strongest is crash" in capsys.readouterr().err
+    assert run(planted, tmp_path / "g", "--fail-on", "hang") == 1  # crash is above hang
+    with pytest.raises(SystemExit) as exit:  # argparse: a usage error
+        run(planted, tmp_path / "h", "--fail-on", "bogus")
+    assert exit.value.code == 2

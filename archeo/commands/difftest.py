@@ -5,6 +5,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from .common import add_json_argument, add_sandbox_argument, add_source_arguments, parse_revision_filter, print_json
+from .exits import EPILOG, add_fail_on, exit_code
 
 HELP = "run every revision and the reference on the same operation sequences and report the differences"
 
@@ -19,6 +20,8 @@ def add_run_arguments(parser) -> None:
     parser.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     add_sandbox_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_fail_on(parser)
+    parser.epilog = EPILOG
 
 
 def add_arguments(parser) -> None:
@@ -78,5 +81,9 @@ def run(args) -> int:
         ]
         print(tabulate(rows, headers=("introduced by", "level", "ended by", "witness ops", "first release")))
         print(f"\n{len(result.classes)} equivalence classes over {len(result.revisions)} revisions")
-    failed = [v for v in result.revisions if v.status != "tested"]
-    return 1 if failed else 0
+    code, why = exit_code(result, args.fail_on)
+    if why:
+        import sys
+
+        print(f"archeo: {why}", file=sys.stderr)
+    return code

@@ -51,5 +51,9 @@ def run(args) -> int:
     if not args.quiet:
         print_summary(study, out_dir)
         print(f"done in {time.perf_counter() - start:.1f} s")
-    failed = [c for c, p in study.programs.items() if not p.ok] + [c for c, m in study.models.items() if not m.ok]
-    return 1 if failed else 0
+    from .exits import exit_code
+
+    code, why = exit_code(study.difftest, args.fail_on)
+    if why:
+        print(f"archeo: {why}", file=sys.stderr)
+    return code

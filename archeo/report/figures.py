@@ -13,6 +13,8 @@ import io
 import re
 from html import escape
 
+from ..compare import LEVELS as _LEVELS
+
 #: badge and cell colours per level (background, text), weakest to strongest
 LEVEL_COLOURS: dict[str, tuple[str, str]] = {
     "same": ("#dcedc8", "#33691e"),
@@ -20,6 +22,7 @@ LEVEL_COLOURS: dict[str, tuple[str, str]] = {
     "structural": ("#fff59d", "#5d4300"),
     "observable": ("#ffcc80", "#6d3500"),
     "invariant": ("#ef9a9a", "#7f0000"),
+    "flaky": ("#80cbc4", "#004d40"),
     "hang": ("#ce93d8", "#4a148c"),
     "crash": ("#b71c1c", "#ffffff"),
 }
@@ -30,11 +33,13 @@ LEVEL_MARKS: dict[str, str] = {
     "structural": "#fdd835",
     "observable": "#e65100",
     "invariant": "#e53935",
+    "flaky": "#00897b",
     "hang": "#8e24aa",
     "crash": "#b71c1c",
 }
 UNMEASURED = "#eceff1"
-LEVELS = tuple(LEVEL_COLOURS)
+LEVELS = _LEVELS  # the one ordered table (compare.py); a colour for each
+assert tuple(LEVEL_COLOURS) == tuple(LEVEL_MARKS) == LEVELS, "a level without its colours"
 
 _RC = {
     "svg.fonttype": "none",

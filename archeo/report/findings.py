@@ -458,6 +458,9 @@ def _summary_text(f: dict, s: dict) -> str:
     if inputs["seeds"] is None:
         parts.append(f"{s['built']} built; no differential test was run")
         return "; ".join(parts) + "."
+    if not s["tested"]:  # never "no change": nothing was compared
+        parts.append(f"0 of {plural(s['present'], 'present revision')} built; see the build column")
+        return "; ".join(parts) + ". Nothing was tested."
     parts.append(
         f"{s['tested']} built and were run against the {inputs['reference']} reference "
         f"({plural(inputs['seeds'], 'seed')} × {inputs['ops']:,} operations)"

@@ -306,7 +306,11 @@ def _changes(f: dict, by_commit: dict) -> str:
         ]
         if c["detail"]:
             facts.append(f"first seen in the seed's full sequence: <span class=\"mono\">{_e(c['detail'])}</span>")
+        if len(c.get("levels", ())) > 1:
+            facts.append("levels seen, strongest first: " + " ".join(_badge(level) for level in c["levels"]))
         witness = _witness_html(c["outcomes"], by_commit) if c["outcomes"] else "<p><em>No minimal witness was found.</em></p>"
+        for w in c.get("witnesses", [])[1 if c["outcomes"] else 0 :]:
+            witness += f"<h4>also {_badge(w['level'])}</h4>" + _witness_html(w, by_commit)
         out.append(
             f'<article class="change" id="change-{n}"><h3>3.{n} {_badge(c["level"])} '
             f"<span>{_e(_short(c['introduced_by']))} · {_e((c['introduced_date'] or '')[:10])}</span></h3>"

@@ -172,11 +172,15 @@ def render_index_md(f: dict, figures: dict[str, str]) -> str:
             out.append("- releases: none known to carry it")
         if c["detail"]:
             out.append(f"- first seen in the seed's full sequence: {_cell(c['detail'])}")
+        if len(c.get("levels", ())) > 1:
+            out.append(f"- levels seen, strongest first: {', '.join(c['levels'])} (a witness for each below, where shrinking found one)")
         out.append("")
         if c["outcomes"]:
             out += _witness_md(c["outcomes"], by_commit)
         else:
             out.append("*No minimal witness was found.*")
+        for w in c.get("witnesses", [])[1 if c["outcomes"] else 0 :]:
+            out += ["", f"#### 3.{n} also {w['level']}", ""] + _witness_md(w, by_commit)
         out.append("")
     out += _history_md(f)
     out += ["", "## 5. Equivalence classes", ""]

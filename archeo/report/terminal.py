@@ -10,11 +10,11 @@ from ..study import Study
 from .words import MARKER, describe_op
 
 
-SUMMARY_HEADERS = ("introduced", "date", "level", "ended", "first release", "releases", "witness")
+SUMMARY_HEADERS = ("introduced", "date", "levels", "ended", "first release", "releases", "witness")
 
 
 def summary_rows(study: Study) -> list[tuple]:
-    """One row per behavioural change: (introduced, date, level, ended, first release, releases, witness)."""
+    """One row per behavioural change: (introduced, date, levels, ended, first release, releases, witness)."""
     if study.difftest is None:
         return []
     dates = {r.commit: r.date[:10] for r in study.revisions}
@@ -28,7 +28,7 @@ def summary_rows(study: Study) -> list[tuple]:
             (
                 c.introduced_by[:12],
                 dates.get(c.introduced_by, ""),
-                c.level,
+                ", ".join(c.levels or (c.level,)),
                 c.ended_by[:12] if c.ended_by else "—",
                 c.releases[0] if c.releases else "—",
                 len(c.releases),
@@ -47,6 +47,8 @@ def print_summary(study: Study, out_dir: Path | str, file: TextIO | None = None)
     out_dir = Path(out_dir)
     if study.difftest is None:
         print("no differential test was run", file=file)
+    elif not any(v.status == "tested" for v in study.difftest.revisions):  # never "no change"
+        print(f"0 of {len(study.difftest.revisions)} present revisions built — nothing was tested; see the build column", file=file)
     elif rows:
         print(tabulate(rows, headers=SUMMARY_HEADERS, tablefmt="simple"), file=file)
     else:

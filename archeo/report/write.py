@@ -80,9 +80,9 @@ def write_report(study: Study, out_dir: Path | str) -> ReportFiles:
             from ..witness import write_witness
 
             for i, change in enumerate(study.difftest.changes, 1):
-                if change.witness is not None:
-                    name = f"{i:02d}-{change.introduced_by[:12]}-{change.level}.json"
-                    write_witness(staging / "witnesses" / name, change.witness, study.target.name)
+                for witness in change.witnesses or ((change.witness,) if change.witness else ()):  # one file per level
+                    name = f"{i:02d}-{change.introduced_by[:12]}-{witness.level}.json"
+                    write_witness(staging / "witnesses" / name, witness, study.target.name)
         _write(staging / "index.md", render_index_md(findings, figures))
         _write(staging / "index.html", render_html(findings, figures))
         _write(staging / MARKER, dumps(findings))  # last: its presence marks a complete report

@@ -1,0 +1,165 @@
+"""False alarms under load, and what confirmation costs when the machine is idle (issue 11).
+
+Part 1 — trust under load: RUNS fresh-cache runs of
+
+    archeo difftest --repo $XEN_REPO --seeds 20 --ops 10000 --json
+
+each while BURNERS CPU-bound processes (one per core by default) keep the machine busy. The
+burners are started and stopped by this script around each run, and each is bounded by
+`timeout` so none can outlive it. Prints, per run and in total: how many revisions known to be
+correct were judged anything but `same`/`api` (a false alarm), whether the 2017 `rb_erase`
+window (introduced by e95def2cb97d, ended by bd9cc37a0404) was found with its witness, how many
+behavioural changes the run counts, and whether every run's JSON is byte-identical.
+
+Part 2 — idle cost: with no burners, the programs built once, `pipeline.difftest_all` with
+confirmation on and off (RunConfig.confirm; no difftest cache), interleaved REPEAT times; the
+ratio of the median wall times, on / off.
+
+    XEN_REPO=/path/to/xen python bench/bench_false_alarms.py [--runs 20] [--repeat 5] [--burners N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import xen_repo_or_exit  # noqa: E402
+
+from archeo.cache import Cache  # noqa: E402
+from archeo.difftest import Settings, to_json  # noqa: E402
+from archeo.mine import mine  # noqa: E402
+from archeo.pipeline import RunConfig, build_all, difftest_all, parse_all  # noqa: E402
+from archeo.target import load_target  # noqa: E402
+
+WINDOW = ("e95def2cb97d", "bd9cc37a0404")  # the 2017-2018 rb_erase regression: introduced, ended
+ARCHEO = [sys.executable, "-m", "archeo.cli"]
+QUIET = lambda stage, done, total: None  # noqa: E731
+
+
+def start_burners(n: int, bound_s: int) -> list[subprocess.Popen]:
+    """n CPU-bound processes, each ended by `timeout` after bound_s at the latest."""
+    return [
+        subprocess.Popen(["timeout", str(bound_s), sys.executable, "-c", "while True: pass"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(n)
+    ]
+
+
+def stop(burners: list[subprocess.Popen]) -> None:
+    for proc in burners:  # our own children, by their pid
+        proc.terminate()
+    for proc in burners:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def judge(doc: dict) -> tuple[list[str], bool, int]:
+    """(false alarms as 'commit:side=level', window found with its witness, changes counted)."""
+    commits = [r["commit"] for r in doc["revisions"]]
+    start = next(i for i, c in enumerate(commits) if c.startswith(WINDOW[0]))
+    end = next(i for i, c in enumerate(commits) if c.startswith(WINDOW[1]))
+    broken = set(commits[start:end])  # the revisions that carry the regression
+    alarms = []
+    for r in doc["revisions"]:
+        if r["commit"] in broken or r["status"] != "tested":
+            continue
+        if r["vs_reference"] not in ("same", "api"):
+            alarms.append(f"{r['commit'][:12]}:vs_reference={r['vs_reference']}")
+        if r["previous"] not in broken and r["vs_previous"] not in (None, "same", "api"):
+            alarms.append(f"{r['commit'][:12]}:vs_previous={r['vs_previous']}")
+    window = any(
+        c["introduced_by"].startswith(WINDOW[0]) and (c["ended_by"] or "").startswith(WINDOW[1]) and c["witness"]
+        for c in doc["changes"]
+    )
+    return alarms, window, len(doc["changes"])
+
+
+def loaded_runs(repo: str, runs: int, burners: int) -> None:
+    outputs = []
+    total_alarms = 0
+    windows = 0
+    print(f"part 1: {runs} fresh-cache runs of `archeo difftest --repo $XEN_REPO --seeds 20 --ops 10000 --json`, "
+          f"{burners} CPU burners each")
+    for i in range(1, runs + 1):
+        with tempfile.TemporaryDirectory(prefix="archeo-bench-fa-") as cache:
+            load = start_burners(burners, bound_s=3600)
+            try:
+                start = time.perf_counter()
+                proc = subprocess.run(
+                    [*ARCHEO, "difftest", "--repo", repo, "--seeds", "20", "--ops", "10000", "--json", "--quiet", "--cache", cache],
+                    capture_output=True, timeout=3000,
+                )
+                seconds = time.perf_counter() - start
+            finally:
+                stop(load)
+        if proc.returncode != 0:
+            print(f"  run {i:2d}: exit {proc.returncode}: {proc.stderr.decode(errors='replace').strip()[-300:]}")
+            outputs.append(b"")
+            continue
+        outputs.append(proc.stdout)
+        alarms, window, changes = judge(json.loads(proc.stdout))
+        total_alarms += bool(alarms)
+        windows += window
+        print(f"  run {i:2d}: {seconds:6.1f} s  false alarms {len(alarms)}{' ' + ', '.join(alarms) if alarms else ''}  "
+              f"2017 window {'found' if window else 'MISSING'}  changes {changes}  json {hashlib.sha256(proc.stdout).hexdigest()[:12]}")
+        sys.stdout.flush()
+    identical = len(set(outputs)) == 1 and outputs[0] != b""
+    print(f"runs with a false alarm: {total_alarms} of {runs}")
+    print(f"2017 window found with its witness: {windows} of {runs}")
+    print(f"JSON byte-identical across all {runs} runs: {'yes' if identical else 'NO'}")
+
+
+def idle_cost(repo: str, repeat: int) -> None:
+    target = load_target("xen-rbtree")
+    settings = Settings(seeds=20, ops=10_000)
+    with tempfile.TemporaryDirectory(prefix="archeo-bench-fa-") as root:
+        revisions = mine(target, repo=repo)
+        models = parse_all(revisions, Cache(None), 2, QUIET)
+        on = RunConfig(settings=settings, jobs=2)
+        off = RunConfig(settings=settings, jobs=2, confirm=False)
+        programs = build_all(revisions, models, Path(root), on, QUIET)
+        samples = {"on": [], "off": []}
+        docs = {}
+        for _ in range(repeat):
+            for name, config in (("off", off), ("on", on)):
+                start = time.perf_counter()
+                result = difftest_all(revisions, programs, config, Cache(None), None, QUIET)
+                samples[name].append(time.perf_counter() - start)
+                docs.setdefault(name, json.dumps(to_json(result)))
+    med = {name: statistics.median(ts) for name, ts in samples.items()}
+    print(f"part 2: idle cost, difftest of every Xen revision (programs built), interleaved x{repeat}")
+    print(f"  confirmation off: median {med['off']:.2f} s  ({', '.join(f'{t:.2f}' for t in samples['off'])})")
+    print(f"  confirmation on:  median {med['on']:.2f} s  ({', '.join(f'{t:.2f}' for t in samples['on'])})")
+    print(f"  cost ratio on/off: {med['on'] / med['off']:.3f}")
+    print(f"  same findings on and off: {'yes' if docs['on'] == docs['off'] else 'no (off believed an unconfirmed outcome)'}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--burners", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--skip-load", action="store_true", help="only part 2")
+    parser.add_argument("--skip-idle", action="store_true", help="only part 1")
+    args = parser.parse_args()
+    repo = xen_repo_or_exit()
+    if not args.skip_load:
+        loaded_runs(repo, args.runs, args.burners)
+    if not args.skip_idle:
+        idle_cost(repo, args.repeat)
+
+
+if __name__ == "__main__":
+    main()

@@ -47,9 +47,12 @@ CONFIRM_FACTOR = 20  # the confirming run's limits, against the first run's
 Runner = Callable[[str], Outcome]
 
 
+SUSPECTS = ("hang", "crash")  # the endings not believed before a second run
+
+
 def suspect(outcome) -> bool:
     """An outcome that is not believed before it is run again: a hang or a crash."""
-    return isinstance(outcome, Outcome) and outcome.status in ("hang", "crash")
+    return isinstance(outcome, Outcome) and outcome.status in SUSPECTS
 
 
 def settle(first: Outcome, again: Callable[[], Outcome]) -> Outcome:

@@ -682,7 +682,8 @@ def difftest(
     pool.shutdown()
     runners = dict(built)
     runners[REFERENCE] = reference
-    confirmed = {name: Confirmed(run) for name, run in runners.items()}  # what a witness's outcomes come from
+    if confirm:  # shrinking believes confirmed outcomes only: a false hang would steer it (and the JSON)
+        runners = {name: Confirmed(run) for name, run in runners.items()}
 
     def pair(a: str, b: str, a_out, b_out, a_hash, b_hash) -> PairVerdict:
         """Strongest level over all seeds, every level seen, and the first seed showing each."""
@@ -749,7 +750,7 @@ def difftest(
                             seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level
                         )
                         memo[key] = witness
-                    witness = witness and _relabel(witness, pv.other, v.commit, confirmed if confirm else runners, confirm)
+                    witness = witness and _relabel(witness, pv.other, v.commit, runners)
                     if witness is not None:
                         found.append(witness)
                 new[name] = replace(pv, witnesses=tuple(found))
@@ -769,12 +770,10 @@ def difftest(
     )
 
 
-def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner], confirmed: bool = True) -> Witness | None:
-    """The witness `w` (shrunk on the plain runners, maybe for an equivalent pair) as this pair's,
-    with outcomes of its own — `confirmed` (confirm.Confirmed runners) where one is a suspect;
-    None when confirming takes its level away. (Shrinking is not confirmed as it goes: every
-    hanging candidate would cost a confirming run.)"""
-    if (w.a, w.b) == (a, b) and not (confirmed and {w.a_status, w.b_status} & {"hang", "crash"}):
+def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner]) -> Witness | None:
+    """A witness found for an equivalent pair, re-run on this pair so both outcomes are its own;
+    None when this pair does not show its level on it (a run that did not reproduce)."""
+    if (w.a, w.b) == (a, b):
         return w
     again = _witness(w.ops, w.seed, a, b, runners[a], runners[b], w.level, w.original_length)
     sides = Outcome(again.a_status, again.a_lines, again.a_kind), Outcome(again.b_status, again.b_lines, again.b_kind)

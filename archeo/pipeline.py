@@ -265,6 +265,18 @@ def _with_releases(result: DifftestResult, releases) -> DifftestResult:
     return result
 
 
+def _commit_of(repository, rev: str) -> str | None:
+    """The commit `rev` names, or None when it names none (mine() then explains)."""
+    import git
+
+    if not rev or rev.startswith("-"):
+        return None
+    try:
+        return repository.git.rev_parse("--verify", "--quiet", f"{rev}^{{commit}}")
+    except git.GitCommandError:
+        return None
+
+
 def run_study(
     target: Target,
     repo: str | None,
@@ -272,8 +284,10 @@ def run_study(
     cache_dir: str | Path | None = None,
     progress: Progress | None = None,
     rev: str = "HEAD",
+    releases: bool = True,
 ) -> Study:
-    """Every stage, cached, into the Study the report reads."""
+    """Every stage, cached, into the Study the report reads (`releases=False`: no release
+    tags looked up for the changes, for callers that do not show them)."""
     from .mine import default_cache_dir, mine, open_repo
     from .releases import ReleaseIndex
 
@@ -284,8 +298,15 @@ def run_study(
 
     start = time.perf_counter()
     repository = open_repo(repo, target, cache_root)
-    revisions = mine(target, repo=repository, rev=rev)
-    head = repository.git.rev_parse(rev)
+    head = _commit_of(repository, rev)
+    if head is None:
+        mine(target, repo=repository, rev=rev)  # says, in one line, what is wrong with `rev`
+    # A commit id names its whole history: the revisions mined up to it are read from the cache.
+    mined_key = digest("mine", _source_hash("mine.py", "closure.py", "records.py"), repr(target), head)
+    revisions = cache.get("revisions", mined_key)
+    if revisions is None:
+        revisions = mine(target, repo=repository, rev=head)
+        cache.put("revisions", mined_key, revisions)
     tick("mine", len(revisions), len(revisions))
     timings["mine"] = time.perf_counter() - start
 
@@ -299,8 +320,8 @@ def run_study(
     timings["build"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    index = ReleaseIndex(repository, target.release_pattern)
-    result = difftest_all(revisions, programs, config, cache, index.carrying, tick)
+    carrying = ReleaseIndex(repository, target.release_pattern).carrying if releases else None
+    result = difftest_all(revisions, programs, config, cache, carrying, tick)
     timings["difftest"] = time.perf_counter() - start
 
     mutation = None

@@ -40,7 +40,8 @@ def sections(lineage: Lineage) -> list[tuple[str, list[str], list[list[str]], st
     out.append((
         "Known-bad search",
         ["class", "first seen", "level", "witness", "carriers"],
-        [[s.behaviour_class, _short(*s.origin), s.level, f"{len(s.witness)} operations: " + "; ".join(s.witness),
+        [[s.behaviour_class, _short(*s.origin), s.level,
+          f"{len(s.witness)} operations: " + "; ".join(s.witness) if s.witness else "none recorded",
           ", ".join(_short(c.target, c.commit) for c in s.carriers)] for s in lineage.searches],
         " ".join(s.statement for s in lineage.searches)
         or "No class shows an invariant break, a crash, a hang or a flaky result: nothing known-bad to search for.",

@@ -47,7 +47,7 @@ def run_lineage(
     studies = []
     for target in targets:
         start = time.perf_counter()
-        studies.append(run_study(target, repos.get(target.name), config, cache_dir=cache_root, progress=tick))
+        studies.append(run_study(target, repos.get(target.name), config, cache_dir=cache_root, progress=tick, releases=False))
         timings[f"study {target.name}"] = time.perf_counter() - start
 
     start = time.perf_counter()

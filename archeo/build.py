@@ -231,6 +231,8 @@ class Builder:
             notes = [*compile_plan.notes, *api.notes]
             info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=notes, api_ops="".join(api.ops))
             _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
+            if info["ok"] and info.get("code"):
+                self._remember(info["code"], key)
         return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
 
     def _runtime_object(self, source: Path = HARNESS_RUNTIME) -> Path:
@@ -264,6 +266,16 @@ class Builder:
             [*self._revision_argv(layout, compile_plan), "-o", "archeo-obj/revision.o"],
             [cc, *flags, *defines, "-I", "archeo-gen", *cflags, "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
         ]
+        # What the compiler is given decides the program: an earlier build of the same code
+        # (another revision's: a comment, a licence text, a header change that reaches nothing)
+        # is copied rather than compiled again (its embedded commit id aside, it is this one).
+        code = self._code_identity(tmp, steps, rev.commit)
+        earlier = self._built_with(code)
+        if earlier is not None:
+            shutil.copy2(earlier, tmp / "program")
+            info = program_info(tmp / "program", sandbox=self.sandbox)
+            if "node_size" in info:
+                return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
         for argv in steps:
             try:
                 proc = subprocess.run(argv, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
@@ -285,8 +297,27 @@ class Builder:
         info = program_info(tmp / "program", sandbox=self.sandbox)
         if "node_size" not in info:
             return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
-        code = self._code_identity(tmp, steps, rev.commit)
         return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
+
+    def _built_with(self, code: str) -> Path | None:
+        """The cached program an earlier build made from the same code, if any."""
+        if not code:
+            return None
+        try:
+            key = (self.cache_dir / "program-codes" / code).read_text().strip()
+        except OSError:
+            return None
+        path = self.cache_dir / "programs" / key / "program"
+        return path if re.fullmatch(r"[0-9a-f]{64}", key) and path.exists() else None
+
+    def _remember(self, code: str, key: str) -> None:
+        """Index a built program by its code identity, for `_built_with` (written aside, renamed)."""
+        index = self.cache_dir / "program-codes"
+        index.mkdir(parents=True, exist_ok=True)
+        fd, partial = tempfile.mkstemp(prefix=".by-code-", dir=index)
+        with os.fdopen(fd, "w") as f:
+            f.write(key + "\n")
+        os.replace(partial, index / code)
 
     def _revision_argv(self, layout: _Layout, compile_plan: CompilePlan) -> list[str]:
         """The command that compiles the revision's own .c (no harness), without `-o`."""

@@ -267,7 +267,7 @@ def mutate_revision(
     """
     from .build import Builder
     from .execute import Executor, Limits
-    from .pipeline import program_runner
+    from .runners import program_runner
 
     start = time.perf_counter()
     tick = progress or (lambda stage, done, total: None)
@@ -324,7 +324,7 @@ def mutate_revision(
 
 
 def _round_trip(unit: Unit, model: Model, builder, executor, original: _Original, material: Material, settings) -> RoundTrip:
-    from .pipeline import program_runner
+    from .runners import program_runner
 
     program = builder.build(unit.revision(), model)
     if not program.ok:
@@ -348,7 +348,7 @@ def _round_trip(unit: Unit, model: Model, builder, executor, original: _Original
 
 
 def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, original: _Original, material: Material, settings) -> MutantResult:
-    from .pipeline import program_runner
+    from .runners import program_runner
 
     start = time.perf_counter()
     done = lambda **kw: MutantResult(m, seconds=time.perf_counter() - start, **kw)  # noqa: E731
@@ -422,7 +422,7 @@ def round_trips(
     """Only the round trip of every present revision (in parallel up to `jobs`)."""
     from .build import Builder
     from .execute import Executor, Limits
-    from .pipeline import program_runner
+    from .runners import program_runner
 
     builder = Builder(cache_dir, sandbox=settings.sandbox)
     material = Material(settings)

@@ -16,10 +16,10 @@ from typing import Callable
 
 from . import __version__
 from .cache import Cache, digest
-from .compare import Outcome
 from .confirm import RULES
 from .difftest import DifftestResult, Settings, difftest
 from .records import Model, Program, Revision, Target
+from .runners import ProgramRunner, program_runner, shared_runners  # noqa: F401 (re-exported)
 from .study import Study
 
 Progress = Callable[[str, int, int], None]
@@ -131,65 +131,6 @@ def build_all(
     return programs
 
 
-@dataclass(frozen=True)
-class ProgramRunner:
-    """A runner (batch -> Outcome) for a built program, which also speaks digest mode.
-
-    `runner(batch)` is the whole trace; `runner.digests(batch)` the harness's digest-mode
-    output (a `#digest` line per finished segment, the lines of a segment that stopped), which
-    difftest compares with the reference's digests before it reads any whole trace.
-    """
-
-    program: Program
-    executor: object  # execute.Executor
-
-    def __call__(self, batch: str) -> Outcome:
-        return Outcome.of_run(self.executor.run(self.program, batch))
-
-    def digests(self, batch: str) -> Outcome:
-        return Outcome.of_run(self.executor.run(self.program, batch, digest=True))
-
-    def confirming(self) -> ProgramRunner:
-        """The same program with the confirming limits (confirm.py): what a suspect is run again by."""
-        from .confirm import confirming_executor
-
-        return ProgramRunner(self.program, confirming_executor(self.executor))
-
-    @property
-    def ops(self) -> tuple[str, ...]:
-        """The operation codes the program offers (the others answer `NA`)."""
-        return self.program.ops
-
-
-def program_runner(program: Program, timeout: float, executor=None) -> ProgramRunner:
-    """A runner for a built program; share `executor` across programs."""
-    from .execute import Executor, Limits
-
-    executor = executor or Executor(Limits(timeout=timeout, cpu_seconds=max(1, int(timeout * 0.8))))
-    return ProgramRunner(program, executor)
-
-
-def shared_runners(revisions: list[Revision], programs: dict[str, Program], timeout: float, executor) -> list:
-    """(commit, runner or None) per present revision; revisions built from the same code
-    (`Program.code`) share one runner object, which difftest runs once for all of them."""
-    by_code: dict[str, ProgramRunner] = {}
-    subjects = []
-    for rev in revisions:
-        if not rev.present:
-            continue
-        program = programs.get(rev.commit)
-        if program is None or not program.ok:
-            subjects.append((rev.commit, None))
-            continue
-        runner = by_code.get(program.code) if program.code else None
-        if runner is None:
-            runner = program_runner(program, timeout, executor)
-            if program.code:
-                by_code[program.code] = runner
-        subjects.append((rev.commit, runner))
-    return subjects
-
-
 def difftest_all(
     revisions: list[Revision],
     programs: dict[str, Program],
@@ -235,7 +176,7 @@ def mutate_all(
     progress: Progress,
 ) -> list:
     """Mutation analysis of the chosen revisions, each result cached on everything it depends on."""
-    from .commands.common import parse_revision_filter
+    from .selection import parse_revision_filter
     from .mutate import MutateSettings, mutate_history
 
     chosen = [r for r in parse_revision_filter(revisions, list(config.mutate)) if r.present]

@@ -7,8 +7,8 @@ import json
 import sys
 from dataclasses import replace
 
-from ..errors import ArcheoError
 from ..records import Revision, Target
+from ..selection import parse_revision_filter  # noqa: F401 (the commands' name for it)
 from ..target import DEFAULT_TARGET, compile_settings, load_target, target_from_paths
 
 
@@ -74,20 +74,3 @@ def print_json(document) -> None:
     """Stable JSON: sorted keys are not used, insertion order is the schema's order."""
     json.dump(document, sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
-
-
-def parse_revision_filter(revisions: list[Revision], wanted: list[str] | None) -> list[Revision]:
-    """Keep the revisions named by commit prefixes; an unknown one is an error."""
-    if not wanted:
-        return revisions
-    chosen = []
-    for prefix in wanted:
-        for item in prefix.split(","):
-            item = item.strip()
-            if not item:
-                continue
-            hits = [r for r in revisions if r.commit.startswith(item)]
-            if not hits:
-                raise ArcheoError(f"unknown revision '{item}': `archeo mine` lists the commits of this target")
-            chosen.extend(h for h in hits if h not in chosen)
-    return [r for r in revisions if r in chosen]

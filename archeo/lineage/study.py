@@ -36,7 +36,8 @@ def run_lineage(
     from ..difftest import reference_runner
     from ..execute import Executor, Limits
     from ..mine import default_cache_dir
-    from ..pipeline import program_runner, run_study
+    from ..pipeline import run_study
+    from ..runners import program_runner
 
     if not targets:
         raise ArcheoError("no target to study: name one with --target or add a TOML file to corpus/")

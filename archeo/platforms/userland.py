@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from ..records import Revision
-from . import CompilePlan, includes, revision_files, search_dirs
+from .base import CompilePlan, includes, revision_files, search_dirs
 
 STUB_SOURCE = Path(__file__).resolve().parent.parent / "shim" / "userland"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..records import Revision
-from . import CompilePlan, search_dirs
+from .base import CompilePlan, search_dirs
 
 SHIM_INCLUDE = Path(__file__).resolve().parent.parent / "shim" / "include"
 

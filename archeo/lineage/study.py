@@ -33,6 +33,7 @@ def run_lineage(
     progress: Progress | None = None,
 ) -> Lineage:
     """Study every target (repos: target name -> local clone or None for its URL) and compare."""
+    from ..confirm import RULES, Confirmed
     from ..difftest import reference_runner
     from ..execute import Executor, Limits
     from ..mine import default_cache_dir
@@ -57,8 +58,9 @@ def run_lineage(
     runners: dict[str, object] = {}
 
     def runner_of(key: str):
+        """A confirmed runner: a timing limit or a crash is run again before it is believed."""
         if key not in runners:
-            runners[key] = program_runner(programs[key], config.timeout, executor)
+            runners[key] = Confirmed(program_runner(programs[key], config.timeout, executor))
         return runners[key]
 
     settings = config.settings
@@ -68,7 +70,7 @@ def run_lineage(
         made = settings.sequences()
         return settings.batches(made), [[op.code for op in ops] for _, ops in made]
 
-    settings_key = digest(repr(settings), config.timeout, _code_hash())
+    settings_key = digest(repr(settings), config.timeout, f"rules-{RULES}", _code_hash())
     classes, member_class = behaviour_classes(tested, runner_of, sequences, cache, settings_key)
     members = [_with_class(m, member_class) for m in members]
     timings["classes"] = time.perf_counter() - start
@@ -121,11 +123,13 @@ def run_lineage(
 
 
 def _code_hash() -> str:
-    """The lineage modules' own code: a new rule recomputes what the cache holds."""
+    """The code that decides what lineage caches (its own modules, and how outcomes are run,
+    confirmed and compared): a new rule recomputes it. A module missing here is an error."""
     import hashlib
 
+    here = Path(__file__).parent
     h = hashlib.sha256()
-    for path in sorted(Path(__file__).parent.glob("*.py")):
+    for path in [*sorted(here.glob("*.py")), *(here.parent / name for name in ("compare.py", "confirm.py", "execute.py", "runners.py"))]:
         h.update(path.read_bytes())
     return h.hexdigest()
 

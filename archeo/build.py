@@ -50,6 +50,10 @@ HARNESS_ENGINE = SHIM_DIR / "harness.c"
 HARNESS_RUNTIME = SHIM_DIR / "harness_rt.c"
 HARNESS_HEADER = SHIM_DIR / "harness.h"
 SANDBOX_RUNTIME = SHIM_DIR / "sandbox_rt.c"  # seccomp + Landlock from .preinit_array (docs/security.md)
+COMPILER_LAUNCHER = SHIM_DIR / "confine_cc.c"  # the compiler under Landlock (docs/security.md)
+# What the compiler may read besides the build directory and archeo's own files: the toolchain
+# and the system's C headers. Nothing under /etc but the loader's cache, nothing under /home.
+COMPILER_READS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/dev/null")
 
 KEY_SCHEME = "archeo-build-4"  # 2: programs record their code identity (`code`); 3: compile plans; 4: sandboxed
 CONFIG_PATH = "archeo-gen/archeo_config.h"
@@ -163,7 +167,7 @@ class Builder:
         self.toolchain = toolchain or Toolchain.probe()
         self.runtime_defines: tuple[str, ...] = ()  # bench/measure_syscalls.py: -DARCHEO_SANDBOX_MEASURE
         self._harness_texts = tuple(
-            p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER, SANDBOX_RUNTIME)
+            p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER, SANDBOX_RUNTIME, SHIM_DIR / "archeo_landlock.h")
         )
         self._shim_texts = tuple(
             (str(p.relative_to(SHIM_INCLUDE)), p.read_text()) for p in sorted(SHIM_INCLUDE.rglob("*.h"))
@@ -235,16 +239,22 @@ class Builder:
                 self._remember(info["code"], key)
         return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
 
-    def _runtime_object(self, source: Path = HARNESS_RUNTIME) -> Path:
-        """A runtime (the same for every revision) compiled once per toolchain and flags."""
+    def _runtime_object(self, source: Path = HARNESS_RUNTIME, executable: bool = False) -> Path:
+        """A runtime (the same for every revision) compiled once per toolchain and flags; or,
+        `executable`, one of our own tools (the compiler launcher)."""
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
-        argv = [self.toolchain.cc, RUNTIME_STD, *self.flags, *defines, *self.runtime_defines, "-c", str(source)]
-        key = hashlib.sha256("\0".join([KEY_SCHEME, self.toolchain.version, *argv[1:], *self._harness_texts]).encode()).hexdigest()
-        path = self.cache_dir / "objects" / f"{source.stem}-{key[:32]}.o"
+        if executable:
+            argv = [self.toolchain.cc, RUNTIME_STD, *BASE_FLAGS, str(source)]
+        else:
+            argv = [self.toolchain.cc, RUNTIME_STD, *self.flags, *defines, *self.runtime_defines, "-c", str(source)]
+        texts = [*self._harness_texts, source.read_text()]
+        key = hashlib.sha256("\0".join([KEY_SCHEME, self.toolchain.version, *argv[1:], *texts]).encode()).hexdigest()
+        suffix = "" if executable else ".o"
+        path = self.cache_dir / "objects" / f"{source.stem}-{key[:32]}{suffix}"
         if path.exists():
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=f".{source.stem}-", suffix=".o", dir=path.parent)
+        fd, partial = tempfile.mkstemp(prefix=f".{source.stem}-", suffix=suffix, dir=path.parent)
         os.close(fd)
         try:
             proc = subprocess.run([*argv, "-o", partial], capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
@@ -255,6 +265,18 @@ class Builder:
             if os.path.exists(partial):
                 os.unlink(partial)
         return path
+
+    def _confined(self, argv: list[str], tmp: Path) -> tuple[list[str], dict]:
+        """subprocess.run arguments running the compiler command `argv` confined: under
+        Landlock (confine_cc.c), reading only the toolchain, the system's headers, archeo's
+        files and the build directory `tmp`, writing only there; with an environment of our
+        own (a PATH to find the assembler and linker, TMPDIR in `tmp`) and archeo's flags."""
+        cc = shutil.which(argv[0]) or argv[0]
+        reads = [*COMPILER_READS, str(SHIM_DIR.parent), str(self.cache_dir / "objects"),
+                 str(Path(os.path.realpath(cc)).parent.parent)]
+        launcher = str(self._runtime_object(COMPILER_LAUNCHER, executable=True))
+        env = {"PATH": os.pathsep.join(dict.fromkeys([os.path.dirname(cc), "/usr/bin", "/bin"])), "TMPDIR": str(tmp)}
+        return [launcher, *reads, "--", str(tmp), "--", cc, *argv[1:]], dict(env=env, cwd=tmp)
 
     def _compile(self, tmp: Path, rev: Revision, layout: _Layout, config: str, compile_plan: CompilePlan) -> dict:
         stage_sources(rev, layout, config, tmp, compile_plan)
@@ -278,7 +300,8 @@ class Builder:
                 return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
         for argv in steps:
             try:
-                proc = subprocess.run(argv, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
+                command, where = self._confined(argv, tmp)
+                proc = subprocess.run(command, **where, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
             except subprocess.TimeoutExpired:
                 raise ArcheoError(f"{cc} took more than {COMPILE_TIMEOUT}s on {rev.short}") from None
             if proc.returncode < 0:  # killed (Ctrl-C, OOM): says nothing about the revision
@@ -286,7 +309,8 @@ class Builder:
             if proc.returncode != 0:
                 return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
         link = [cc, *flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", *self._confined_objects(tmp)]
-        proc = subprocess.run(link, cwd=tmp, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
+        command, where = self._confined(link, tmp)
+        proc = subprocess.run(command, **where, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
         if proc.returncode < 0:
             return {"ok": False, "error": f"the linker was killed by signal {-proc.returncode}", "transient": True}
         if proc.returncode != 0:
@@ -358,7 +382,8 @@ class Builder:
         for argv in steps:
             at = argv.index("-c")
             argv = [*argv[:at], "-E", "-P", *argv[at + 1 : argv.index("-o")]]
-            proc = subprocess.run(argv, cwd=tmp, capture_output=True, timeout=COMPILE_TIMEOUT)
+            command, where = self._confined(argv, tmp)
+            proc = subprocess.run(command, **where, capture_output=True, timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:
                 return ""
             h.update(_tokens_only(proc.stdout.replace(commit.encode(), b"")) + b"\0")
@@ -398,7 +423,7 @@ def first_error(stderr: str, tmp: str = "") -> str:
     """The compiler's (or linker's) first error line, without our temporary directory in it."""
     lines = [(line.replace(tmp + "/", "") if tmp else line).strip() for line in stderr.splitlines() if line.strip()]
     for line in lines:
-        if re.search(r"\berror\b|undefined reference|multiple definition", line):
+        if re.search(r"\berror\b|\bError:|undefined reference|multiple definition", line):
             return line
     return lines[0] if lines else "the compiler failed without a message"
 

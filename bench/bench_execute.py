@@ -20,6 +20,8 @@ tiny batch, harness-side confinement vs the classic preexec_fn + `unshare` wrapp
 from __future__ import annotations
 
 import os
+import resource
+import statistics
 import struct
 import subprocess
 import sys
@@ -249,6 +251,43 @@ def main() -> None:
             print(f"  per-run overhead, 50-op batch, confine={confine}: {(time.perf_counter() - start) / n * 1e3:.2f} ms")
             ex.close()
         executor.close()
+        sandbox_cost(program, tiny, batch)
+
+
+def sandbox_cost(program, tiny: str, large: str, rounds: int = 15, tiny_runs: int = 40) -> None:
+    """The sandbox (seccomp + Landlock, docs/security.md) against --no-sandbox, side by side:
+    rounds alternate the two executors, so load hits both alike; medians of the rounds. Per
+    run: wall time and the child's CPU time (user + system) on the 50-op batch; throughput on
+    the large batch. Goal (issue 12): within 5 % of no sandbox."""
+    executors = {"sandbox": Executor(), "no sandbox": Executor(sandbox=False)}
+    wall: dict[str, list[float]] = {k: [] for k in executors}
+    cpu: dict[str, list[float]] = {k: [] for k in executors}
+    rate: dict[str, list[float]] = {k: [] for k in executors}
+    for ex in executors.values():
+        ex.run(program, tiny)
+    for _ in range(rounds):
+        for name, ex in executors.items():
+            used = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            for _ in range(tiny_runs):
+                ex.run(program, tiny)
+            wall[name].append((time.perf_counter() - start) / tiny_runs)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu[name].append((after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime) / tiny_runs)
+            start = time.perf_counter()
+            ex.run(program, large)
+            rate[name].append(N_OPS / (time.perf_counter() - start))
+    med = {k: {m: statistics.median(v[k]) for m, v in (("wall", wall), ("cpu", cpu), ("rate", rate))} for k in executors}
+    print(f"  sandbox ({executors['sandbox'].confinement}) vs --no-sandbox, {rounds} interleaved rounds, medians:")
+    for name in executors:
+        m = med[name]
+        print(f"    {name:10}  per run {m['wall'] * 1e3:.3f} ms wall, {m['cpu'] * 1e3:.3f} ms CPU;  {m['rate']:12,.0f} ops/s")
+    on, off = med["sandbox"], med["no sandbox"]
+    for label, ratio in (("per-run wall", on["wall"] / off["wall"]), ("per-run CPU", on["cpu"] / off["cpu"]),
+                         ("throughput", off["rate"] / on["rate"])):
+        print(f"    {label:12}  sandbox / none {ratio:.3f}  (goal within 5 %: {'met' if ratio <= 1.05 else 'NOT met'})")
+    for ex in executors.values():
+        ex.close()
 
 
 if __name__ == "__main__":

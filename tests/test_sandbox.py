@@ -198,3 +198,27 @@ def test_an_innocent_refactoring_is_reported_as_a_sandbox_crash(tmp_path, outsid
         or "seccomp" in findings["inputs"]["confinement"]
     texts = [p.read_text() for p in out.rglob("*") if p.is_file() and p.suffix in (".json", ".md", ".html")]
     assert_nothing_left(outside, *texts)
+
+
+def test_the_setup_calls_are_gone_once_the_harness_runs(outside, cache):
+    """The second stage takes back what only setting up needs (leaving the network, the
+    session): from the operations on, `unshare` is a stopped call like any other."""
+    text = H.FIXTURES["era2009"].c_text().replace(
+        ANCHOR, f"extern int unshare(int);\n{ANCHOR}    unshare(0x10000000);\n")  # CLONE_NEWUSER
+    program = build(text, cache)
+    assert program.ok, program.error
+    with Executor() as ex:
+        result = ex.run(program, ops.encode(ops.generate(1, 300, profile="small")))
+    assert (result.status, result.kind) == ("crash", "sandbox: unshare")
+
+
+def test_the_compiler_reads_nothing_outside_its_tree(outside, cache):
+    """The assembler's `.incbin` would copy any file into the program (and so into the
+    trace): the compiler runs under Landlock and cannot open it."""
+    text = H.FIXTURES["era2009"].c_text().replace(ANCHOR, ANCHOR + (
+        '    __asm__ __volatile__(".pushsection .rodata\\n.incbin \\"%s\\"\\n.popsection");\n' % outside["secret"]))
+    program = build(text, cache)
+    assert not program.ok
+    assert os.path.exists(outside["secret"])  # it is there: the assembler was not let in
+    assert "secret" in program.error and any(w in program.error for w in ("not found", "Permission denied")), program.error
+    assert_nothing_left(outside, program.error)

@@ -50,6 +50,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "archeo_landlock.h"
+
 #define EXIT_NO_SANDBOX 4   /* archeo/execute.py: the machine cannot confine the program */
 
 #if defined(__x86_64__)
@@ -228,24 +230,57 @@ static void emit_rules(struct prog *p, const struct rule *rules, size_t n)
         emit_rule(p, &rules[i]);
 }
 
-/* Install a filter allowing `a` (and `b`): the architecture must be ours (no 32-bit or x32
- * entry points around the numbers), anything not listed traps. */
-static int install(const struct rule *a, size_t na, const struct rule *b, size_t nb)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The first stage: the architecture must be ours (no 32-bit or x32 entry points around the
+ * numbers); the run and setup sets are allowed, anything else traps. */
+static void first_stage(struct prog *p)
+{
+    emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
+    emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SANDBOX_ARCH);
+    emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
+    emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
+#ifdef __x86_64__
+    emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);   /* x32 numbers */
+    emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
+#endif
+    emit_rules(p, run_rules, COUNT(run_rules));
+    emit_rules(p, setup_rules, COUNT(setup_rules));
+    emit(p, BPF_RET | BPF_K, 0, 0, DENY);
+}
+
+/* The second stage only takes the setup calls away again (the first still decides the rest,
+ * filters stack): per setup call, what the run set allows of it, else a trap. Short, so it
+ * costs little to install (the kernel runs a new filter over every call number to cache the
+ * answers). */
+static void second_stage(struct prog *p)
+{
+    size_t i, j;
+    emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
+    for (i = 0; i < COUNT(setup_rules); i++) {
+        unsigned short at = p->n;
+        for (j = 0; j < i; j++)
+            if (setup_rules[j].nr == setup_rules[i].nr)
+                break;
+        if (j < i)
+            continue;   /* that call's block is written already */
+        emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (unsigned int)setup_rules[i].nr);
+        for (j = 0; j < COUNT(run_rules); j++)
+            if (run_rules[j].nr == setup_rules[i].nr)
+                emit_rule(p, &run_rules[j]);
+        emit(p, BPF_RET | BPF_K, 0, 0, DENY);
+        if (at < MAX_FILTER)
+            p->f[at].jf = (unsigned char)(p->n - at - 1);   /* not this call: the next block */
+    }
+    emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+}
+
+static int install(void (*make)(struct prog *))
 {
     static struct prog p;
     struct sock_fprog fprog;
     p.n = 0;
-    emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
-    emit(&p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SANDBOX_ARCH);
-    emit(&p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
-    emit(&p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-#ifdef __x86_64__
-    emit(&p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);   /* x32 numbers */
-    emit(&p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
-#endif
-    emit_rules(&p, a, na);
-    emit_rules(&p, b, nb);
-    emit(&p, BPF_RET | BPF_K, 0, 0, DENY);
+    make(&p);
     if (p.n >= MAX_FILTER)
         return E2BIG;
     fprog.len = p.n;
@@ -283,54 +318,10 @@ static int catch_denied(void)
 }
 
 /* ---------------------------------------------------------------- the file-system layer */
-#ifndef LANDLOCK_ACCESS_FS_REFER
-#define LANDLOCK_ACCESS_FS_REFER (1ULL << 13)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_TRUNCATE
-#define LANDLOCK_ACCESS_FS_TRUNCATE (1ULL << 14)
-#endif
-#ifndef LANDLOCK_ACCESS_FS_IOCTL_DEV
-#define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
-#endif
-
-struct ll_ruleset_attr {   /* the kernel's struct, spelled out: older headers lack fields */
-    unsigned long long handled_access_fs;
-    unsigned long long handled_access_net;
-    unsigned long long scoped;
-};
-
-/* Landlock with no rule: no path is reachable. 0, or the errno that said no. */
+/* Landlock with no rule: no path is reachable (archeo_landlock.h). */
 static int landlock(void)
 {
-    struct ll_ruleset_attr attr;
-    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
-    int fd, err = 0;
-    size_t size = sizeof(attr);
-    if (abi < 1)
-        return errno ? errno : ENOSYS;
-    memset(&attr, 0, sizeof(attr));
-    attr.handled_access_fs = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;   /* ABI 1: bits 0..12 */
-    if (abi >= 2)
-        attr.handled_access_fs |= LANDLOCK_ACCESS_FS_REFER;
-    if (abi >= 3)
-        attr.handled_access_fs |= LANDLOCK_ACCESS_FS_TRUNCATE;
-    if (abi >= 4)
-        attr.handled_access_net = 3;   /* bind and connect, TCP */
-    if (abi >= 5)
-        attr.handled_access_fs |= LANDLOCK_ACCESS_FS_IOCTL_DEV;
-    if (abi >= 6)
-        attr.scoped = 3;   /* abstract unix sockets and signals: nothing outside this process */
-    if (abi < 4)
-        size = offsetof(struct ll_ruleset_attr, handled_access_net);
-    else if (abi < 6)
-        size = offsetof(struct ll_ruleset_attr, scoped);
-    fd = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
-    if (fd < 0)
-        return errno;
-    if (syscall(SYS_landlock_restrict_self, fd, 0) != 0)
-        err = errno;
-    close(fd);
-    return err;
+    return archeo_landlock(NULL, NULL);
 }
 
 /* The fallback: a private mount namespace whose root is the working directory (archeo gives
@@ -393,8 +384,7 @@ static void archeo_sandbox_preinit(int argc, char **argv, char **envp)
         add_layer("mountns");
     if ((err = catch_denied()) != 0)
         refuse("SIGSYS handler", err);
-    if ((err = install(run_rules, sizeof(run_rules) / sizeof(run_rules[0]),
-                       setup_rules, sizeof(setup_rules) / sizeof(setup_rules[0]))) != 0)
+    if ((err = install(first_stage)) != 0)
         refuse("seccomp", err);
     add_layer("seccomp");
     sandbox_on = 1;
@@ -416,7 +406,7 @@ void archeo_sandbox_lock(void)
     int err;
     if (!sandbox_on)
         return;
-    err = install(run_rules, sizeof(run_rules) / sizeof(run_rules[0]), NULL, 0);
+    err = install(second_stage);
     if (err)
         refuse("seccomp (second stage)", err);
 }

@@ -223,19 +223,77 @@ static void emit_rule(struct prog *p, const struct rule *r)
     }
 }
 
-static void emit_rules(struct prog *p, const struct rule *rules, size_t n)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_CALLS 64
+
+/* The rules for one call number, from both sets; then a trap. */
+static void emit_call(struct prog *p, int nr)
 {
-    size_t i;
-    for (i = 0; i < n; i++)
-        emit_rule(p, &rules[i]);
+    const struct rule *sets[2] = {run_rules, setup_rules};
+    size_t sizes[2] = {COUNT(run_rules), COUNT(setup_rules)}, i, j;
+    for (i = 0; i < 2; i++)
+        for (j = 0; j < sizes[i]; j++)
+            if (sets[i][j].nr == nr) {
+                if (sets[i][j].op == ANY) {
+                    emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+                    return;
+                }
+                emit_rule(p, &sets[i][j]);
+            }
+    emit(p, BPF_RET | BPF_K, 0, 0, DENY);
 }
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+/* A search tree over the sorted call numbers: the kernel runs every new filter once per
+ * call number to cache its answers, so a tree (a few tests per number) installs several
+ * times faster than a chain of all the rules. Leaves of up to 4 numbers. */
+static void emit_tree(struct prog *p, const int *nrs, size_t n)
+{
+    size_t i, mid;
+    if (n <= 4) {
+        for (i = 0; i < n; i++) {
+            unsigned short at = p->n;
+            emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (unsigned int)nrs[i]);
+            emit_call(p, nrs[i]);
+            if (at < MAX_FILTER)
+                p->f[at].jf = (unsigned char)(p->n - at - 1);
+        }
+        emit(p, BPF_RET | BPF_K, 0, 0, DENY);
+        return;
+    }
+    mid = n / 2;
+    {
+        unsigned short at = p->n;
+        emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 0, (unsigned int)nrs[mid]);
+        emit_tree(p, nrs, mid);
+        if (at < MAX_FILTER) {
+            if (p->n - at - 1 > 255)
+                p->n = MAX_FILTER;   /* too far to jump: install() says E2BIG */
+            else
+                p->f[at].jt = (unsigned char)(p->n - at - 1);
+        }
+        emit_tree(p, nrs + mid, n - mid);
+    }
+}
 
 /* The first stage: the architecture must be ours (no 32-bit or x32 entry points around the
  * numbers); the run and setup sets are allowed, anything else traps. */
 static void first_stage(struct prog *p)
 {
+    int nrs[MAX_CALLS];
+    size_t n = 0, i, j;
+    const struct rule *sets[2] = {run_rules, setup_rules};
+    size_t sizes[2] = {COUNT(run_rules), COUNT(setup_rules)}, k;
+    for (k = 0; k < 2; k++)
+        for (i = 0; i < sizes[k]; i++) {
+            int nr = sets[k][i].nr;
+            for (j = 0; j < n && nrs[j] != nr; j++)
+                ;
+            if (j == n && n < MAX_CALLS) {   /* insert, keeping nrs sorted */
+                for (j = n++; j > 0 && nrs[j - 1] > nr; j--)
+                    nrs[j] = nrs[j - 1];
+                nrs[j] = nr;
+            }
+        }
     emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
     emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SANDBOX_ARCH);
     emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
@@ -244,9 +302,7 @@ static void first_stage(struct prog *p)
     emit(p, BPF_JMP | BPF_JGE | BPF_K, 0, 1, 0x40000000u);   /* x32 numbers */
     emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
 #endif
-    emit_rules(p, run_rules, COUNT(run_rules));
-    emit_rules(p, setup_rules, COUNT(setup_rules));
-    emit(p, BPF_RET | BPF_K, 0, 0, DENY);
+    emit_tree(p, nrs, n);
 }
 
 /* The second stage only takes the setup calls away again (the first still decides the rest,

@@ -511,6 +511,7 @@ def build_history(
     jobs: int | None = None,
     toolchain: Toolchain | None = None,
     sandbox: bool = True,
+    progress=None,
 ) -> list[Program]:
     """Build every revision, `jobs` at a time; one Program per revision, in order.
 
@@ -525,7 +526,11 @@ def build_history(
         pairs = list(zip(revisions, models))
     builder = Builder(cache_dir, sanitize, toolchain, sandbox)
     workers = max(1, jobs or os.cpu_count() or 1)
-    if workers == 1 or len(pairs) <= 1:
-        return [builder.build(rev, model) for rev, model in pairs]
+    tick = progress or (lambda stage, done, total: None)
+    tick("build", 0, len(pairs))
+    programs = []
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(lambda pair: builder.build(*pair), pairs))
+        for program in pool.map(lambda pair: builder.build(*pair), pairs):
+            programs.append(program)
+            tick("build", len(programs), len(pairs))
+    return programs

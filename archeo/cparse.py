@@ -57,6 +57,7 @@ def parse_history(
     shim: str | os.PathLike | None = None,
     jobs: int = 1,
     reuse: bool = True,
+    progress=None,
 ) -> list[Model]:
     """A model for every present revision, in order; a failing one carries its error.
 
@@ -66,13 +67,23 @@ def parse_history(
     every revision on its own. The models are the same either way.
     """
     present = [rev for rev in revisions if rev.present]
+    tick = progress or (lambda stage, done, total: None)
+    tick("parse", 0, len(present))
     runs = history_runs(present, jobs)
     if len(runs) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return parse_run(present, gcc, shim, reuse)
+        shared = Reuse() if reuse else None
+        models = []
+        for rev in present:
+            models.append(parse_revision(rev, gcc=gcc, shim=shim, reuse=shared))
+            tick("parse", len(models), len(present))
+        return models
     context = multiprocessing.get_context("fork")
+    models = []
     with ProcessPoolExecutor(max_workers=len(runs), mp_context=context) as pool:
-        results = pool.map(parse_run, runs, [gcc] * len(runs), [shim] * len(runs), [reuse] * len(runs))
-        return [model for run in results for model in run]
+        for run in pool.map(parse_run, runs, [gcc] * len(runs), [shim] * len(runs), [reuse] * len(runs)):
+            models.extend(run)
+            tick("parse", len(models), len(present))
+    return models
 
 
 def history_runs(revisions: list, jobs: int) -> list[list]:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from . import ops as opslib
+from . import schemas
 from .compare import Outcome, Verdict, compare, rank, strongest, swapped
 from .confirm import Confirmed, flaky_witness_parts, settle_seeds
 from .events import BehaviourChange, attribute, equivalence_classes  # noqa: F401 (BehaviourChange: re-exported)
@@ -100,6 +101,11 @@ class Witness:
     b_kind: str = ""
     original_length: int = 0
     runs: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # flaky: (status, kind, results) of each run
+    # Both trees where they matter, dumped once shrinking is done: after `tree_after` operations —
+    # all of them, or those before the one that crashed or hung. None: no tree in play.
+    tree_after: int | None = None
+    a_tree: str | None = None
+    b_tree: str | None = None
 
     def as_dict(self) -> dict:
         out = {
@@ -111,6 +117,7 @@ class Witness:
             "ops": list(self.ops),
             "a_outcome": {"status": self.a_status, "kind": self.a_kind, "results": list(self.a_lines)},
             "b_outcome": {"status": self.b_status, "kind": self.b_kind, "results": list(self.b_lines)},
+            "trees": None if self.tree_after is None else {"after": self.tree_after, "a": self.a_tree, "b": self.b_tree},
         }
         if self.runs:
             out["runs"] = [{"status": st, "kind": kind, "results": list(lines)} for st, kind, lines in self.runs]
@@ -623,6 +630,7 @@ def difftest(
         }
         hashes: dict[str, list[str]] = {}
         runner_of = dict(built)
+        tick("reference", 0, len(batches))
         ref_out, ref_hash, ref_digest = [], [], []
         if elsewhere is None:  # the reference here, while the programs' threads wait for them
             for i, batch in enumerate(batches):
@@ -643,6 +651,7 @@ def difftest(
         # the later programs still run (the verdicts below find these comparisons made).
         before: str | None = None
         restricted = _Restricted(ref_out, codes)
+        tick("revisions", done, total)
         for commit, fs in futures.items():
             found: list = [None] * len(batches)
             digests: list = [None] * len(batches)
@@ -726,6 +735,7 @@ def difftest(
         behaviour_of = {v.commit: v.behaviour for v in verdicts if v.status == "tested"}
         behaviour_of[REFERENCE] = reference_behaviour
         shrunk = []
+        tick("shrinking", 0, len(verdicts))
         for v in verdicts:
             new = {}
             for name in ("vs_reference", "vs_previous"):
@@ -794,6 +804,7 @@ def _witness(tokens, seed, a_name, b_name, a: Runner, b: Runner, level, original
     ops = [opslib.Op.parse(t) if isinstance(t, str) else t for t in tokens]
     batch = opslib.encode(ops)
     oa, ob = a(batch), b(batch)
+    trees = _trees(ops, a, b, oa, ob)
     return Witness(
         a=a_name,
         b=b_name,
@@ -807,7 +818,30 @@ def _witness(tokens, seed, a_name, b_name, a: Runner, b: Runner, level, original
         a_kind=oa.kind,
         b_kind=ob.kind,
         original_length=original_length,
+        tree_after=None if trees is None else trees[0],
+        a_tree=None if trees is None else trees[1],
+        b_tree=None if trees is None else trees[2],
     )
+
+
+def _trees(ops: Sequence[opslib.Op], a: Runner, b: Runner, oa: Outcome, ob: Outcome) -> tuple[int, str | None, str | None] | None:
+    """Both sides' trees at the point that matters, or None when neither side holds a tree.
+
+    That point is the end of the witness, or — when a side crashed or hung — just before the
+    operation that stopped it, so a crash or a hang is drawn with the broken tree that caused it.
+    A dump (`d`) is bounded by the harness, so a cycle shows as a node met again, not a hang.
+    """
+    stopped = [len(o.lines) for o in (oa, ob) if o.status != "ok"]
+    after = min([len(ops), *stopped])
+    probe = [*ops[:after], opslib.Op("d")]
+    batch = opslib.encode(probe)
+    dumps = []
+    for run in (a, b):
+        lines = run(batch).lines
+        dumps.append(lines[after] if len(lines) > after and lines[after].startswith("T") else None)
+    if all(d in (None, "T .") for d in dumps):
+        return None
+    return after, dumps[0], dumps[1]
 
 
 def find_witness(
@@ -889,6 +923,7 @@ def _pair_json(pv: PairVerdict | None):
 def to_json(result: DifftestResult) -> dict:
     """The `archeo difftest --json` document: plain, ordered, deterministic."""
     return {
+        "schema": schemas.DIFFTEST,
         "settings": result.settings.as_dict(),
         "revisions": [
             {

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import git
 
+from . import schemas
 from .errors import ArcheoError
 from .records import Expectation, Revision, Target
 from .target import load_target
@@ -415,6 +416,7 @@ def check_expectations(target: Target, revisions: list[Revision]) -> list[Expect
 def revisions_to_json(target: Target, revisions: list[Revision]) -> dict:
     """The `archeo mine --json` document (texts stay out; they come from the Python API)."""
     return {
+        "schema": schemas.MINE,
         "target": target.name,
         "revisions": [
             {

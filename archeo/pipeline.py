@@ -249,6 +249,10 @@ def run_study(
         revisions = mine(target, repo=repository, rev=head)
         cache.put("revisions", mined_key, revisions)
     tick("mine", len(revisions), len(revisions))
+    if config.mutate:  # an unknown commit fails now, not after every other stage
+        from .commands.common import parse_revision_filter
+
+        parse_revision_filter(revisions, list(config.mutate))
     timings["mine"] = time.perf_counter() - start
 
     start = time.perf_counter()

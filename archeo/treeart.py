@@ -5,6 +5,11 @@ for an empty child (`T .` for an empty tree). `parse_dump` turns it into `Node`s
 lays the tree out top-down with box-drawing characters, keys in in-order columns, colours
 marked `(R)` and `(B)`; `draw_svg` draws the same layout as an inline SVG with red and black
 nodes. Both are pure functions of the dump, so the same dump always gives the same bytes.
+
+A broken tree is drawn as what it is. When the walk meets a node that is already on its path
+(a node that became its own child or descendant), the harness's bounded walk repeats until it
+gives up with `!cycle`; here the repeat becomes one *link back* (`↺K`: "this child pointer
+leads back to K") and what the walk never reached is drawn as `…`.
 """
 
 from __future__ import annotations
@@ -28,10 +33,20 @@ class Node:
     colour: str  # "r" | "b" | "?" (anything else the dump said)
     left: "Node | None" = None
     right: "Node | None" = None
+    kind: str = "node"  # "node" | "back" (a pointer back to an ancestor: a cycle) | "unwalked"
 
     @property
     def label(self) -> str:
+        if self.kind == "back":
+            return f"↺{self.key}"
+        if self.kind == "unwalked":
+            return "…"
         return f"{self.key}({_COLOUR_MARK.get(self.colour, '?')})"
+
+    @property
+    def ident(self) -> str:
+        """The key, or `↺K` for a link back to K (so the two never collide in a shape)."""
+        return self.label if self.kind != "node" else self.key
 
 
 def parse_dump(line: str) -> Node | None:
@@ -43,25 +58,36 @@ def parse_dump(line: str) -> Node | None:
     if not tokens:
         raise ValueError("dump has no tokens")
     root_holder = Node("", "")  # its left child becomes the root
-    # Iterative preorder: a stack of (parent, which child to fill next)
-    stack: list[tuple[Node, str]] = [(root_holder, "left")]
+    # Iterative preorder: a stack of (parent, which child to fill next, keys on the path to it)
+    stack: list[tuple[Node, str, tuple[str, ...]]] = [(root_holder, "left", ())]
     for position, token in enumerate(tokens):
+        if token.startswith("!"):  # the harness's walk gave up (`!cycle`): the rest was never reached
+            break
         if not stack:
             raise ValueError(f"dump has {len(tokens) - position} tokens after the tree ends")
-        parent, side = stack.pop()
+        parent, side, path = stack.pop()
         if token == ".":
             node = None
         else:
             key, sep, colour = token.rpartition(":")
             if not sep or not key:
                 raise ValueError(f"bad dump token {token[:20]!r}")
-            node = Node(key, colour if colour in ("r", "b") else "?")
+            colour = colour if colour in ("r", "b") else "?"
+            if key in path:  # met again below itself: a cycle; what follows repeats it
+                setattr(parent, side, Node(key, colour, kind="back"))
+                break
+            node = Node(key, colour)
         setattr(parent, side, node)
         if node is not None:
-            stack.append((node, "right"))
-            stack.append((node, "left"))
-    if stack:
-        raise ValueError("dump ends before the tree does")
+            stack.append((node, "right", path + (node.key,)))
+            stack.append((node, "left", path + (node.key,)))
+    else:
+        if stack:
+            raise ValueError("dump ends before the tree does")
+        return root_holder.left
+    for parent, side, _ in stack:  # children the walk never reached
+        if parent is not root_holder:
+            setattr(parent, side, Node("…", "?", kind="unwalked"))
     return root_holder.left
 
 
@@ -186,10 +212,10 @@ def shape(root: Node | None) -> dict[str, tuple[str, str | None, str]]:
     stack: list[tuple[Node, str | None, str]] = [(root, None, "root")]
     while stack:
         node, parent, side = stack.pop()
-        out[node.key] = (node.colour, parent, side)
+        out[node.ident] = (node.colour, parent, side)
         for child, s in ((node.left, "L"), (node.right, "R")):
             if child is not None:
-                stack.append((child, node.key, s))
+                stack.append((child, node.ident, s))
     return out
 
 
@@ -226,7 +252,7 @@ def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: 
     char, pad, row_h, margin, box_h = 7.5, 12, 52, 8, 24
 
     def width(node: Node) -> int:
-        return max(28, int(len(node.key) * char + pad))
+        return max(28, int(len(node.label if node.kind != "node" else node.key) * char + pad))
 
     placed, total = _layout(root, width, 8)
     depth_max = max(d for _, d in nodes)
@@ -249,12 +275,16 @@ def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: 
         for child in (node.left, node.right):
             if child is not None:
                 x2, y2 = centre(child)
-                parts.append(f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}"/>')
+                dash = ' stroke-dasharray="4 3"' if child.kind != "node" else ""
+                parts.append(f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}"{dash}/>')
     parts.append("</g>")
     parts.append('<g font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="12" text-anchor="middle">')
     for node, _ in nodes:
         cx, cy = centre(node)
         nw = width(node)
+        if node.kind != "node":
+            parts.append(_odd_node_svg(node, cx, cy, nw, box_h, node.ident in marked))
+            continue
         fill = {"r": RED, "b": BLACK}.get(node.colour, "#757575")
         name = {"r": "red", "b": "black"}.get(node.colour, "unknown colour")
         ring = f' stroke="{MARK}" stroke-width="3"' if node.key in marked else ""
@@ -265,3 +295,19 @@ def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: 
         )
     parts.append("</g></svg>")
     return "".join(parts)
+
+
+def _odd_node_svg(node: Node, cx: float, cy: float, nw: int, box_h: int, marked: bool) -> str:
+    """A link back to an ancestor (a cycle), drawn as a dashed box `↺K`, or an unwalked `…`."""
+    if node.kind == "back":
+        title = f"link back to {node.key}: this child pointer leads to {node.key} again (a cycle)"
+        colour = MARK if marked else RED
+    else:
+        title = "not reached: the walk stopped at the cycle"
+        colour = EDGE
+    return (
+        f'<g><title>{escape(title)}</title>'
+        f'<rect x="{cx - nw / 2:g}" y="{cy - box_h / 2:g}" width="{nw}" height="{box_h}" rx="11" fill="#fff" '
+        f'stroke="{colour}" stroke-width="2" stroke-dasharray="4 3"/>'
+        f'<text x="{cx:g}" y="{cy + 4:g}" fill="{colour}">{escape(node.label)}</text></g>'
+    )

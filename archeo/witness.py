@@ -6,19 +6,29 @@ import json
 from pathlib import Path
 
 from . import ops as opslib
+from . import schemas
 from .difftest import Witness
 from .errors import ArcheoError
 
-FORMAT = "archeo-witness/1"
+FORMAT = schemas.WITNESS
+
+
+def witness_file_document(witness: dict, target: str) -> dict:
+    """A witness file: its schema, the target, then the witness as `Witness.as_dict()` gives it."""
+    return {"schema": FORMAT, "target": target, **witness}
 
 
 def witness_document(witness: Witness, target: str) -> dict:
-    return {"format": FORMAT, "target": target, **witness.as_dict()}
+    return witness_file_document(witness.as_dict(), target)
+
+
+def witness_text(document: dict) -> str:
+    return json.dumps(document, indent=2) + "\n"
 
 
 def write_witness(path: Path, witness: Witness, target: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(witness_document(witness, target), indent=2) + "\n", encoding="utf-8")
+    path.write_text(witness_text(witness_document(witness, target)), encoding="utf-8")
 
 
 def read_witness(path: str | Path) -> dict:

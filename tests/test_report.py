@@ -151,8 +151,8 @@ def make_study(difftest: bool = True) -> Study:
         result = DifftestResult(Settings(seeds=4, ops=200), verdicts, [change], [[C1], [C4, C5]], reference_runs=4, program_runs=12)
     return Study(
         target=target,
-        repo="https://example.invalid/xen.git",
-        repo_head=C5,
+        repo="/home/someone/clones/xen",  # the clone: in no report file
+        repo_head="f" * 40,
         revisions=revisions,
         models=models,
         structural=structural,
@@ -250,7 +250,7 @@ def test_findings_json_keys_and_revisions(report):
     data = json.loads(report.findings_json.read_text())
     for key in ("schema", "inputs", "summary", "timeline", "revisions", "changes", "classes", "matrix", "history"):
         assert key in data
-    assert data["schema"] == "archeo-findings/1"
+    assert data["schema"] == "archeo-findings/2"
     assert data["inputs"] == {
         "target": "toy-rbtree",
         "description": "A toy history shaped like Xen's red-black tree",
@@ -258,8 +258,9 @@ def test_findings_json_keys_and_revisions(report):
         "header_paths": ["xen/include/xeno/rbtree.h", "xen/include/xen/rbtree.h"],
         "reference": "rbtree",
         "release_pattern": "RELEASE-*",
-        "repository": "https://example.invalid/xen.git",
-        "repo_head": C5,
+        "urls": ["https://example.invalid/xen.git"],
+        "last_commit": C5,
+        "last_date": data["revisions"][-1]["date"],
         "archeo_version": "0.1.0",
         "seeds": 4,
         "ops": 200,
@@ -268,6 +269,9 @@ def test_findings_json_keys_and_revisions(report):
         "confinement": "",
     }
     assert [r["commit"] for r in data["revisions"]] == [C1, C2, C3, C4, C5]
+    # nothing of the clone: another path or another HEAD of the same history gives the same bytes
+    for path in (report.findings_json, report.index_md, report.index_html, *report.revisions):
+        assert "/home/someone/clones" not in path.read_text() and "f" * 40 not in path.read_text()
     keys = {"commit", "date", "author", "subject", "status", "path", "header_path", "added", "removed", "functions", "node_size",
             "build", "vs_reference", "vs_previous", "behaviour", "changes"}
     assert all(keys <= set(r) for r in data["revisions"])
@@ -395,15 +399,16 @@ def test_html_renders_in_headless_chromium(report, tmp_path):
 # ---------------------------------------------------------------- terminal
 def test_summary_rows_and_print_summary(tmp_path):
     study = make_study()
-    rows = summary_rows(study)
+    rows = summary_rows(build_findings(study))
     assert rows == [
-        (C4[:12], "2009-05-26", "structural", "—", "RELEASE-3.4.0", 3, "insert 5, insert 3, insert 7, erase 9, next of 3, dump")
+        (C4[:12], "2009-05-26", "structural", "—", "RELEASE-3.4.0 +2", "insert 5, insert 3, insert 7, erase 9, next of 3, dump")
     ]
     buf = io.StringIO()
-    print_summary(study, tmp_path / "toy-rbtree", file=buf)
+    print_summary(build_findings(study), tmp_path / "toy-rbtree", file=buf)
     text = buf.getvalue()
     assert "structural" in text and "RELEASE-3.4.0" in text and str(tmp_path / "toy-rbtree" / "index.html") in text
-    assert summary_rows(make_study(difftest=False)) == []
+    assert max(len(line) for line in text.splitlines() if "report:" not in line) <= 100
+    assert summary_rows(build_findings(make_study(difftest=False))) == []
 
 
 def test_findings_tolerate_missing_pieces(tmp_path):

@@ -59,7 +59,7 @@ def test_run_rejects_bad_numbers(planted, tmp_path, capsys):
 def test_replay_refuses_ambiguous_or_deleted_sides(planted, tmp_path, capsys):
     history, target, root = planted
     path = tmp_path / "w.json"
-    path.write_text(json.dumps({"format": "archeo-witness/1", "a": "reference", "b": "", "level": "same", "ops": ["i 1", "d"]}))
+    path.write_text(json.dumps({"schema": "archeo-witness/2", "a": "reference", "b": "", "level": "same", "ops": ["i 1", "d"]}))
     argv = ["replay", str(path), "--repo", str(history.path), "--target", str(target), "--cache", str(root / "cache")]
     assert main(argv) == 2
     assert "give a longer commit id" in capsys.readouterr().err

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
-from tabulate import tabulate
 
-from .common import add_json_argument, add_sandbox_argument, add_source_arguments, mined, print_json
+from .. import schemas
+from ..tables import table
+from .common import add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, mined, print_json, progress_of
 
 HELP = "compile every present revision with its own header and a generated harness (cached by content)"
 
@@ -17,9 +17,8 @@ def add_arguments(parser) -> None:
     add_source_arguments(parser)
     add_json_argument(parser)
     parser.add_argument("--sanitize", action="store_true", help="build with AddressSanitizer and UBSan")
-    parser.add_argument(
-        "--jobs", type=int, default=0, help="compile this many revisions at once (0: one per CPU; default: %(default)s)"
-    )
+    add_jobs_argument(parser, "revisions compiled")
+    add_verbosity_arguments(parser)
     parser.add_argument("--cc", default="gcc", help="the C compiler (default: %(default)s)")
     add_sandbox_argument(parser)
 
@@ -29,15 +28,17 @@ def run(args) -> int:
     from ..cparse import parse_history
     from ..mine import default_cache_dir
 
+    jobs = jobs_of(args)
     target, revisions = mined(args)
     present = [r for r in revisions if r.present]
-    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
-    models = parse_history(present, gcc=args.cc, jobs=jobs)
     cache_dir = Path(args.cache) if args.cache else default_cache_dir()
-    programs = build_history(present, models, cache_dir, sanitize=args.sanitize, jobs=jobs, toolchain=Toolchain.probe(args.cc),
-                             sandbox=not args.no_sandbox)
+    toolchain = Toolchain.probe(args.cc)
+    with progress_of(args) as progress:
+        models = parse_history(present, gcc=args.cc, jobs=jobs, progress=progress)
+        programs = build_history(present, models, cache_dir, sanitize=args.sanitize, jobs=jobs, toolchain=toolchain, progress=progress,
+                                 sandbox=not args.no_sandbox)
     if args.json:
-        print_json({"target": target.name, "sanitize": args.sanitize, "programs": [program_json(p) for p in programs]})
+        print_json({"schema": schemas.BUILD, "target": target.name, "sanitize": args.sanitize, "programs": [program_json(p) for p in programs]})
     else:
         rows = [
             (
@@ -45,11 +46,11 @@ def run(args) -> int:
                 rev.date[:10],
                 "ok" if p.ok else "error",
                 p.node_size if p.node_size is not None else "-",
-                " ".join(p.ops) if p.ok else (p.error or "")[:90],
+                " ".join(p.ops) if p.ok else (p.error or ""),
             )
             for rev, p in zip(present, programs)
         ]
-        print(tabulate(rows, headers=("commit", "date", "build", "sizeof node", "ops / error")))
+        print(table(rows, ("commit", "date", "build", "sizeof node", "ops / error"), flexible=(4,)))
         failed = sum(not p.ok for p in programs)
         fresh = sum(p.ok and not p.cached for p in programs)
         flavour = " with sanitizers" if args.sanitize else ""

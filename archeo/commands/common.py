@@ -34,6 +34,34 @@ def add_sandbox_argument(parser: argparse.ArgumentParser) -> None:
                              "(it can then do anything you can; docs/security.md)")
 
 
+def add_jobs_argument(parser: argparse.ArgumentParser, what: str = "revisions handled") -> None:
+    """-j/--jobs N, the same in every command: 0 (the default) is one per CPU; negative is refused."""
+    parser.add_argument("-j", "--jobs", type=int, default=0, metavar="N", help=f"{what} at once (0: one per CPU; default: %(default)s)")
+
+
+def add_verbosity_arguments(parser: argparse.ArgumentParser) -> None:
+    """-q/--quiet (no progress display) and -v/--verbose (more detail), the same in every command."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail: stage timings, cache notes")
+
+
+def jobs_of(args) -> int:
+    """The number of workers `--jobs` asks for, checked: 0 means one per CPU."""
+    import os
+
+    jobs = getattr(args, "jobs", 0)
+    if jobs < 0:
+        raise ArcheoError(f"--jobs {jobs} is out of range: use 0 (one per CPU) or more")
+    return jobs or (os.cpu_count() or 1)
+
+
+def progress_of(args):
+    """The progress display `--quiet` asks for (none when stderr is not a terminal)."""
+    from ..progress import Progress
+
+    return Progress(enabled=False if getattr(args, "quiet", False) else None)
+
+
 def add_json_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tabulate import tabulate
+from ..tables import table
 
-from .common import add_json_argument, add_sandbox_argument, add_source_arguments, parse_revision_filter, print_json
+from .common import add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, parse_revision_filter, print_json, progress_of
 from .exits import EPILOG, add_fail_on, exit_code
 
 HELP = "run every revision and the reference on the same operation sequences and report the differences"
@@ -15,11 +15,11 @@ def add_run_arguments(parser) -> None:
     parser.add_argument("--seeds", type=int, default=20, help="operation sequences per revision (default: %(default)s)")
     parser.add_argument("--ops", type=int, default=10_000, help="operations per sequence (default: %(default)s)")
     parser.add_argument("--first-seed", type=int, default=0, help="seed of the first sequence (default: %(default)s)")
-    parser.add_argument("--jobs", type=int, default=2, help="revisions built and run in parallel (default: %(default)s)")
+    add_jobs_argument(parser, "revisions built and run")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a revision may take on one sequence")
     parser.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     add_sandbox_argument(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_verbosity_arguments(parser)
     add_fail_on(parser)
     parser.epilog = EPILOG
 
@@ -36,12 +36,13 @@ def config_from(args):
     from ..errors import ArcheoError
     from ..pipeline import RunConfig
 
-    if args.jobs < 1:
-        raise ArcheoError(f"--jobs {args.jobs} is out of range: use 1 or more")
+    jobs = jobs_of(args)
+    if args.seeds < 1 or args.ops < 1:
+        raise ArcheoError(f"--seeds {args.seeds} --ops {args.ops} is out of range: use 1 or more of each")
     if not (0 < args.timeout < float("inf")):  # also refuses nan
         raise ArcheoError(f"--timeout {args.timeout} is out of range: use a positive number of seconds")
     settings = Settings(seeds=args.seeds, ops=args.ops, first_seed=args.first_seed)
-    return RunConfig(settings=settings, jobs=args.jobs, sanitize=args.sanitize, timeout=args.timeout,
+    return RunConfig(settings=settings, jobs=jobs, sanitize=args.sanitize, timeout=args.timeout,
                      sandbox=not args.no_sandbox)
 
 
@@ -50,7 +51,6 @@ def run(args) -> int:
     from ..difftest import to_json
     from ..mine import default_cache_dir, mine, open_repo
     from ..pipeline import build_all, difftest_all, parse_all
-    from ..progress import Progress
     from ..releases import ReleaseIndex
     from pathlib import Path
 
@@ -62,7 +62,7 @@ def run(args) -> int:
     repository = open_repo(args.repo, target, cache_root)
     revisions = parse_revision_filter(mine(target, repo=repository, rev=args.rev), args.revisions)
     cache = Cache(cache_root / "stages")
-    with Progress(enabled=None if not args.quiet else False) as progress:
+    with progress_of(args) as progress:
         models = parse_all(revisions, cache, config.jobs, progress)
         programs = build_all(revisions, models, cache_root, config, progress)
         result = difftest_all(revisions, programs, config, cache, ReleaseIndex(repository, target.release_pattern).carrying, progress)
@@ -73,13 +73,13 @@ def run(args) -> int:
             (v.commit[:12], v.status, v.vs_reference.level if v.vs_reference else "-", v.vs_previous.level if v.vs_previous else "-")
             for v in result.revisions
         ]
-        print(tabulate(rows, headers=("commit", "status", "vs reference", "vs previous")))
+        print(table(rows, ("commit", "status", "vs reference", "vs previous")))
         print()
         rows = [
             (c.introduced_by[:12], c.level, c.ended_by[:12] if c.ended_by else "-", len(c.witness.ops) if c.witness else "-", (c.releases or ("-",))[0])
             for c in result.changes
         ]
-        print(tabulate(rows, headers=("introduced by", "level", "ended by", "witness ops", "first release")))
+        print(table(rows, ("introduced by", "level", "ended by", "witness ops", "first release")))
         print(f"\n{len(result.classes)} equivalence classes over {len(result.revisions)} revisions")
     code, why = exit_code(result, args.fail_on)
     if why:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tabulate import tabulate
+from ..tables import table
 
 from .common import add_json_argument, add_source_arguments, mined, print_json
 
@@ -25,10 +25,10 @@ def run(args) -> int:
         print_json(revisions_to_json(target, revisions))
     else:
         rows = [
-            (r.short, r.date[:10], r.status, r.path, r.header_path or "-", f"+{r.added}/-{r.removed}", r.subject[:60])
+            (r.short, r.date[:10], r.status, r.path, r.header_path or "-", f"+{r.added}/-{r.removed}", r.subject)
             for r in revisions
         ]
-        print(tabulate(rows, headers=("commit", "date", "status", "path", "header", "lines", "subject")))
+        print(table(rows, ("commit", "date", "status", "path", "header", "lines", "subject"), flexible=(3, 4, 6)))
         present = sum(r.present for r in revisions)
         print(f"\n{len(revisions)} revisions ({present} with the file present) of {target.name}")
         for check in checks:

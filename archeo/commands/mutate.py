@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from tabulate import tabulate
-
-from .common import add_json_argument, add_sandbox_argument, add_source_arguments, parse_revision_filter, print_json
+from ..tables import table
+from .common import add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, parse_revision_filter, print_json, progress_of
 
 HELP = "make mutants of every present revision, difftest each against its revision, and report the kill score"
 
@@ -20,11 +19,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--ops", type=int, default=10_000, help="operations per usual sequence (default: %(default)s)")
     parser.add_argument("--first-seed", type=int, default=0, help="seed of the first sequence (default: %(default)s)")
     parser.add_argument("--deep-factor", type=int, default=3, help="survivors: this many times the usual seeds, longer and larger (default: %(default)s)")
-    parser.add_argument("--jobs", type=int, default=2, help="mutants built and run in parallel (default: %(default)s)")
+    add_jobs_argument(parser, "mutants built and run")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a program may take on one sequence")
     parser.add_argument("--no-witness", action="store_true", help="do not shrink a witness for each killed mutant (faster)")
     parser.add_argument("--round-trip-only", action="store_true", help="only check that every revision, printed back from its AST, behaves identically")
-    parser.add_argument("--quiet", action="store_true", help="no progress display")
+    add_verbosity_arguments(parser)
     add_sandbox_argument(parser)
     add_json_argument(parser)
 
@@ -34,8 +33,7 @@ def settings_from(args):
     from ..errors import ArcheoError
     from ..mutate import MutateSettings
 
-    if args.jobs < 1:
-        raise ArcheoError(f"--jobs {args.jobs} is out of range: use 1 or more")
+    jobs_of(args)
     if args.deep_factor < 1:
         raise ArcheoError(f"--deep-factor {args.deep_factor} is out of range: use 1 or more")
     usual = Settings(seeds=args.seeds, ops=args.ops, first_seed=args.first_seed)
@@ -59,21 +57,21 @@ def run(args) -> int:
     from ..mine import default_cache_dir, mine, open_repo
     from ..mutate import SUMMARY_HEADERS, mutate_history, round_trip_json, round_trips, summary_rows, to_json, totals
     from ..pipeline import parse_all
-    from ..progress import Progress
     from .common import resolve_target
 
     settings = settings_from(args)
+    jobs = jobs_of(args)
     start = time.perf_counter()
     target = resolve_target(args)
     cache_root = Path(args.cache) if args.cache else default_cache_dir()
     repository = open_repo(args.repo, target, cache_root)
     revisions = [r for r in parse_revision_filter(mine(target, repo=repository, rev=args.rev), args.revisions) if r.present]
-    with Progress(enabled=None if not args.quiet else False) as progress:
-        models = parse_all(revisions, Cache(cache_root / "stages"), args.jobs, progress)
+    with progress_of(args) as progress:
+        models = parse_all(revisions, Cache(cache_root / "stages"), jobs, progress)
         if args.round_trip_only:
-            trips = round_trips(revisions, models, cache_root, settings, args.jobs, progress)
+            trips = round_trips(revisions, models, cache_root, settings, jobs, progress)
         else:
-            results = mutate_history(revisions, models, cache_root, settings, args.jobs, progress)
+            results = mutate_history(revisions, models, cache_root, settings, jobs, progress)
     seconds = time.perf_counter() - start
 
     if args.round_trip_only:
@@ -83,14 +81,14 @@ def run(args) -> int:
         else:
             dates = {r.commit: r.date[:10] for r in revisions}
             rows = [(t.commit[:12], dates[t.commit], "identical" if t.identical else "differs", t.error or t.detail[:80]) for t in trips]
-            print(tabulate(rows, headers=("commit", "date", "round trip", "detail")))
+            print(table(rows, ("commit", "date", "round trip", "detail"), flexible=(3,)))
             print(f"\n{len(trips) - len(bad)} of {len(trips)} revisions behave identically after parse, regenerate and build ({seconds:.0f}s)")
         return 1 if bad else 0
 
     if args.json:
         print_json(to_json(results, settings, seconds))
     else:
-        print(tabulate(summary_rows(results), headers=SUMMARY_HEADERS))
+        print(table(summary_rows(results), SUMMARY_HEADERS))
         t = totals(results)
         score = "-" if t["kill_score"] is None else f"{100 * t['kill_score']:.1f}%"
         print(f"\n{t.get('made', 0)} mutants over {len(results)} revisions, kill score {score} ({seconds:.0f}s)")
@@ -109,7 +107,7 @@ def run(args) -> int:
                 )
                 for r, m in survivors
             ]
-            print(tabulate(rows, headers=("commit", "function", "line", "operator", "standing", "change")))
+            print(table(rows, ("commit", "function", "line", "operator", "standing", "change"), flexible=(1, 5)))
         for r in results:
             if r.error:
                 print(f"archeo: {r.commit[:12]}: {r.error}")

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from tabulate import tabulate
 
-from .common import add_json_argument, add_source_arguments, mined, print_json
+from .. import schemas
+from ..tables import table
+from .common import add_jobs_argument, add_json_argument, add_source_arguments, add_verbosity_arguments, jobs_of, mined, print_json, progress_of
 
 HELP = "parse every present revision with pycparser: functions, types, macros, and what changed"
 
@@ -14,25 +15,23 @@ HELP = "parse every present revision with pycparser: functions, types, macros, a
 def add_arguments(parser) -> None:
     add_source_arguments(parser)
     add_json_argument(parser)
-    parser.add_argument(
-        "--jobs",
-        type=int,
-        default=1,
-        help="parse in this many worker processes (0: one per CPU; default: %(default)s); output is the same",
-    )
+    add_jobs_argument(parser, "revisions parsed (the output is the same)")
+    add_verbosity_arguments(parser)
 
 
 def run(args) -> int:
     from ..astdiff import diff_history, summary
     from ..cparse import parse_history
 
+    jobs = jobs_of(args)
     target, revisions = mined(args)
     present = [r for r in revisions if r.present]
-    models = parse_history(present, jobs=args.jobs)
+    with progress_of(args) as progress:
+        models = parse_history(present, jobs=jobs, progress=progress)
     changes = diff_history(models, present)
     dates = {r.commit: r.date for r in present}
     if args.json:
-        print_json({"target": target.name, "revisions": [revision_json(m, dates[m.commit], c) for m, c in zip(models, changes)]})
+        print_json({"schema": schemas.PARSE, "target": target.name, "revisions": [revision_json(m, dates[m.commit], c) for m, c in zip(models, changes)]})
     else:
         rows = [
             (
@@ -46,7 +45,7 @@ def run(args) -> int:
             )
             for m, c in zip(models, changes)
         ]
-        print(tabulate(rows, headers=("commit", "date", "functions", "structs", "macros", "changes", "error")))
+        print(table(rows, ("commit", "date", "functions", "structs", "macros", "changes", "error"), flexible=(5, 6)))
         failed = sum(not m.ok for m in models)
         print(f"\n{len(models)} present revisions of {target.name} parsed, {failed} failed")
     bad = [m for m in models if not m.ok]

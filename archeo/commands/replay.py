@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from itertools import zip_longest
 
-from tabulate import tabulate
+from ..report.words import describe_op, legend
+from ..tables import table
 
 from .common import add_source_arguments
 
@@ -64,9 +65,11 @@ def run(args) -> int:
     batch = opslib.encode(ops)
     a, b = (runners[s](batch) for s in resolved)
     verdict = compare([op.code for op in ops], a, b)
-    rows = [(str(op), ra if ra is not None else "-", rb if rb is not None else "-", "" if ra == rb else "<>")
-            for op, ra, rb in zip_longest(ops, a.lines, b.lines)]
-    print(tabulate(rows, headers=("operation", resolved[0][:12], resolved[1][:12], "")))
+    rows = [(n, describe_op(str(op)), ra if ra is not None else "—", rb if rb is not None else "—", "" if ra == rb else "◀ differs")
+            for n, (op, ra, rb) in enumerate(zip_longest(ops, a.lines, b.lines), 1)]
+    print(table(rows, ("#", "operation", resolved[0][:12], resolved[1][:12], "differs"), flexible=(2, 3)))
+    for line in legend(ops, (a.lines, b.lines)):
+        print(f"  {line}")
     print(f"\n{resolved[0][:12]}: {a.describe()}; {resolved[1][:12]}: {b.describe()}")
     expected = data.get("level")
     print(f"level: {verdict.level}" + (f" (recorded: {expected})" if expected else ""))

@@ -15,10 +15,11 @@ Nothing here imports a renderer from another renderer, and nothing imports this 
 from __future__ import annotations
 
 from .findings import SCHEMA, build_findings
+from .load import load_findings
 from .markdown import render_index_md, render_revision_md
 from .terminal import SUMMARY_HEADERS, print_summary, summary_rows
 from .words import MARKER, REFERENCE, describe_op
-from .write import ReportFiles, dumps, write_report
+from .write import FORMATS, ReportFiles, check_out_dir, dumps, render_files, write_findings, write_formats, write_report
 
 __all__ = [
     "MARKER",
@@ -26,7 +27,13 @@ __all__ = [
     "SCHEMA",
     "SUMMARY_HEADERS",
     "ReportFiles",
+    "FORMATS",
     "build_findings",
+    "check_out_dir",
+    "load_findings",
+    "render_files",
+    "write_findings",
+    "write_formats",
     "describe_op",
     "dumps",
     "print_summary",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from .. import schemas
 from ..compare import LEVELS, rank
 from ..study import Study
 from .mutation import mutation_findings
 from .words import REFERENCE, plural
 
-SCHEMA = "archeo-findings/1"
+SCHEMA = schemas.FINDINGS
 
 
 def build_findings(study: Study) -> dict:
@@ -47,6 +48,7 @@ def build_findings(study: Study) -> dict:
 def _inputs(study: Study) -> dict:
     t = study.target
     settings = study.difftest.settings.as_dict() if study.difftest else None
+    last = study.revisions[-1] if study.revisions else None
     return {
         "target": t.name,
         "description": t.description,
@@ -54,8 +56,11 @@ def _inputs(study: Study) -> dict:
         "header_paths": list(t.header_paths),
         "reference": t.reference,
         "release_pattern": t.release_pattern,
-        "repository": study.repo,
-        "repo_head": study.repo_head,
+        # The history, not the clone: no local path, no HEAD of this clone (it moves with
+        # unrelated commits), so any clone of the same history gives the same bytes.
+        "urls": list(t.urls),
+        "last_commit": last.commit if last else None,
+        "last_date": last.date if last else None,
         "archeo_version": study.archeo_version,
         "seeds": settings["seeds"] if settings else None,
         "ops": settings["ops"] if settings else None,

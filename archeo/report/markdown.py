@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from ..treeart import draw_text, side_by_side
 from .mutation import mutation_md
 from .words import (
     MARKER,
+    history_text,
     change_counts,
     class_rows,
     outcome_text,
     plural,
     side_label,
     untested_reason,
+    legend,
     witness_rows,
-    witness_trees,
 )
+from .witness_trees import trees_md
 
 
 def _cell(text) -> str:
@@ -82,14 +83,8 @@ def _witness_md(w: dict, by_commit: dict, heading: str = "Witness") -> list[str]
     for side, label in (("a_outcome", la), ("b_outcome", lb)):
         if w[side]["status"] != "ok":
             out.append(f"| | *end* | {_cell(outcome_text(w[side])) if side == 'a_outcome' else ''} | {_cell(outcome_text(w[side])) if side == 'b_outcome' else ''} | ◀ {w[side]['status']} |")
-    ta, tb = witness_trees(w)
-    out.append("")
-    if ta is None and tb is None:
-        out.append("*No dump in this witness: the difference shows in the results above.*")
-    else:
-        da = draw_text(ta) if ta else "(no dump: " + outcome_text(w["a_outcome"]) + ")"
-        db = draw_text(tb) if tb else "(no dump: " + outcome_text(w["b_outcome"]) + ")"
-        out += ["Trees at the last dump (R red, B black):", "", "```", side_by_side(da, db, (la, lb)), "```"]
+    out += [""] + [f"- {_cell(line)}" for line in legend(w["ops"], (w["a_outcome"]["results"], w["b_outcome"]["results"]))]
+    out += [""] + trees_md(w, la, lb)
     return out
 
 
@@ -110,8 +105,8 @@ def render_index_md(f: dict, figures: dict[str, str]) -> str:
         f"| target | {_code(i['target'])} |",
         f"| files | {', '.join(_code(p) for p in i['paths'])} |",
         f"| headers | {', '.join(_code(p) for p in i['header_paths']) or '—'} |",
-        f"| repository | {_cell(i['repository'])} |",
-        f"| head | {_code(i['repo_head'])} |",
+        f"| history | {history_text(i, s)} |",
+        f"| urls | {', '.join(_cell(u) for u in i['urls']) or '—'} |",
         f"| reference | {_cell(i['reference'])} |",
         f"| settings | {settings} |",
         f"| archeo | {_cell(i['archeo_version'])} |",

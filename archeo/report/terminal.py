@@ -1,4 +1,8 @@
-"""The report on the terminal: one table of behavioural changes, then where the files are."""
+"""The report on the terminal: one table of behavioural changes, then where the files are.
+
+Read from the findings document, like every other format, so `archeo run` and
+`archeo report findings.json --format terminal` print the same table.
+"""
 
 from __future__ import annotations
 
@@ -6,51 +10,43 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..study import Study
+from ..tables import table
 from .words import MARKER, describe_op
 
+SUMMARY_HEADERS = ("introduced", "date", "levels", "ended", "releases", "witness")
 
-SUMMARY_HEADERS = ("introduced", "date", "levels", "ended", "first release", "releases", "witness")
 
-
-def summary_rows(study: Study) -> list[tuple]:
-    """One row per behavioural change: (introduced, date, levels, ended, first release, releases, witness)."""
-    if study.difftest is None:
-        return []
-    dates = {r.commit: r.date[:10] for r in study.revisions}
+def summary_rows(findings: dict) -> list[tuple]:
+    """One row per behavioural change: (introduced, date, levels, ended, releases, witness)."""
     rows = []
-    for c in study.difftest.changes:
-        witness = "—"
-        if c.witness is not None:
-            ops = [describe_op(t) for t in c.witness.ops]
-            witness = ", ".join(ops) if len(ops) <= 6 else ", ".join(ops[:5]) + f", … ({len(ops)} ops)"
+    for c in findings["changes"]:
+        ops = [describe_op(t) for t in c["witness"]]
+        witness = ", ".join(ops) if ops else "—"
+        releases = "—" if not c["release_count"] else c["first_release"] + (f" +{c['release_count'] - 1}" if c["release_count"] > 1 else "")
         rows.append(
             (
-                c.introduced_by[:12],
-                dates.get(c.introduced_by, ""),
-                ", ".join(c.levels or (c.level,)),
-                c.ended_by[:12] if c.ended_by else "—",
-                c.releases[0] if c.releases else "—",
-                len(c.releases),
+                c["introduced_by"][:12],
+                (c["introduced_date"] or "")[:10],
+                ", ".join(c.get("levels") or (c["level"],)),
+                c["ended_by"][:12] if c["ended_by"] else "—",
+                releases,
                 witness,
             )
         )
     return rows
 
 
-def print_summary(study: Study, out_dir: Path | str, file: TextIO | None = None) -> None:
-    """The behavioural changes as a table, then where the report is."""
-    from tabulate import tabulate
-
+def print_summary(findings: dict, out_dir: Path | str | None = None, file: TextIO | None = None) -> None:
+    """The behavioural changes as a table (at most 100 columns), then where the report is."""
     file = file or sys.stdout
-    rows = summary_rows(study)
-    out_dir = Path(out_dir)
-    if study.difftest is None:
+    rows = summary_rows(findings)
+    if findings["inputs"]["seeds"] is None:
         print("no differential test was run", file=file)
-    elif not any(v.status == "tested" for v in study.difftest.revisions):  # never "no change"
-        print(f"0 of {len(study.difftest.revisions)} present revisions built — nothing was tested; see the build column", file=file)
+    elif not findings["summary"]["tested"]:  # never "no change"
+        print(f"0 of {findings['summary']['present']} present revisions built — nothing was tested; see the build column", file=file)
     elif rows:
-        print(tabulate(rows, headers=SUMMARY_HEADERS, tablefmt="simple"), file=file)
+        print(table(rows, SUMMARY_HEADERS, flexible=(2, 4, 5)), file=file)
     else:
         print("no behavioural change between consecutive revisions", file=file)
-    print(f"report: {out_dir / 'index.html'} (also index.md, {MARKER})", file=file)
+    if out_dir is not None:
+        print(f"report: {Path(out_dir) / 'index.html'} (also index.md, {MARKER})", file=file)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..treeart import last_dump
-
 REFERENCE = "reference"
 MARKER = "findings.json"  # a directory holding this is an archeo report we may replace
 
@@ -31,7 +29,47 @@ _OP_WORDS = {
     "d": "dump",
     "v": "verify",
     "x": "reset",
+    "w": "wipe",
 }
+
+#: what each operation does and what its result means (docs/protocol.md), for a legend
+_OP_MEANING = {
+    "i": "insert K: ok, or dup when K is already in the tree",
+    "e": "erase K: ok, or absent",
+    "f": "find K: 1 found, 0 not",
+    "<": "first: the smallest key, nil when empty",
+    ">": "last: the largest key, nil when empty",
+    "n": "next of K: the key after K, nil at the end, absent when K is not in the tree",
+    "p": "prev of K: the key before K, nil at the start, absent when K is not in the tree",
+    "r": "replace K: K's node swapped for its spare node; ok or absent",
+    "c": "clear K: K's spare node marked empty (RB_CLEAR_NODE); present when K is in the tree",
+    "z": "is-empty K: 1 when K's node is marked empty (RB_EMPTY_NODE), else 0",
+    "d": "dump: the whole tree, drawn below the table",
+    "v": "verify: ok <nodes> <black height>, or bad <the rule broken> (checked on the C tree)",
+    "x": "reset: forget the tree",
+    "w": "wipe: a fresh harness",
+}
+NA_MEANING = "NA: this side lacks the function the operation needs, so it did nothing (e.g. no rb_first before 2009)"
+MISSING_MEANING = "—: no result, the run had stopped"
+
+
+def legend(ops, results=()) -> list[str]:
+    """One line per operation kind used in `ops` (in protocol order), then NA and — where they occur."""
+    used = {str(t).split()[0] for t in ops if str(t).split()}
+    lines = [meaning for code, meaning in _OP_MEANING.items() if code in used]
+    flat = [r for side in results for r in side]
+    if "NA" in flat:
+        lines.append(NA_MEANING)
+    if any(len(side) < len(ops) for side in results):
+        lines.append(MISSING_MEANING)
+    return lines
+
+
+def history_text(inputs: dict, summary: dict) -> str:
+    """`30 revisions, the last 18ad…c0 (2022-09-27)`: what was studied, the same from any clone."""
+    if not inputs["last_commit"]:
+        return "no revision"
+    return f"{plural(summary['revisions'], 'revision')}, the last {inputs['last_commit']} ({(inputs['last_date'] or '')[:10]})"
 
 
 def describe_op(token: str) -> str:
@@ -77,10 +115,6 @@ def witness_rows(w: dict) -> list[tuple[int, str, str, str, bool]]:
         rb = b[i] if i < len(b) else "—"
         rows.append((i + 1, describe_op(token), ra, rb, ra != rb))
     return rows
-
-
-def witness_trees(w: dict) -> tuple[str | None, str | None]:
-    return last_dump(w["ops"], w["a_outcome"]["results"]), last_dump(w["ops"], w["b_outcome"]["results"])
 
 
 def class_rows(f: dict) -> list[dict]:

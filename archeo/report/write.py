@@ -17,6 +17,8 @@ from .html import render_html
 from .markdown import render_index_md, render_revision_md
 from .words import MARKER
 
+FORMATS = ("md", "html", "json")
+
 
 @dataclass(frozen=True)
 class ReportFiles:
@@ -49,43 +51,74 @@ def _reason(exc: OSError) -> str:
 
 
 def write_report(study: Study, out_dir: Path | str) -> ReportFiles:
+    """The whole report of a Study (see `write_findings`)."""
+    return write_findings(build_findings(study), out_dir)
+
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse an --out that is a file, or a directory holding something other than a report."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _cannot(out_dir, "it is a file")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
+        raise _cannot(out_dir, "it exists and is not an archeo report")
+
+
+def witness_files(findings: dict) -> list[tuple[str, dict]]:
+    """(file name, document) of every replayable witness: one per change that has one."""
+    from ..witness import witness_file_document
+
+    target = findings["inputs"]["target"]
+    out = []
+    for i, change in enumerate(findings["changes"], 1):
+        for witness in change.get("witnesses") or ([change["outcomes"]] if change.get("outcomes") else []):  # one per level
+            name = f"{i:02d}-{change['introduced_by'][:12]}-{witness['level']}.json"
+            out.append((name, witness_file_document(witness, target)))
+    return out
+
+
+def render_files(findings: dict, formats: tuple[str, ...] = FORMATS) -> dict[str, str]:
+    """Every file of the report as relative path -> text, for the formats asked for.
+
+    html: index.html (figures inline); md: index.md, revisions/*.md, figures/*.svg;
+    json: findings.json and witnesses/*.json. A pure function of the findings document.
+    """
+    from ..witness import witness_text
+
+    files: dict[str, str] = {}
+    figures = figs.render(findings) if ("md" in formats or "html" in formats) else {}
+    if "md" in formats:
+        for name, svg in figures.items():
+            files[f"figures/{name}.svg"] = svg
+        for r in findings["revisions"]:
+            files[f"revisions/{r['commit']}.md"] = render_revision_md(findings, r)
+        files["index.md"] = render_index_md(findings, figures)
+    if "html" in formats:
+        files["index.html"] = render_html(findings, figures)
+    if "json" in formats:
+        for name, doc in witness_files(findings):
+            files[f"witnesses/{name}"] = witness_text(doc)
+        files[MARKER] = dumps(findings)  # last: its presence marks a complete report
+    return files
+
+
+def write_findings(findings: dict, out_dir: Path | str) -> ReportFiles:
     """Render the whole report into a temporary directory beside `out_dir`, then swap it in.
 
     An interrupted run leaves the previous report (or nothing) in place, never half a report.
     An existing `out_dir` is replaced only when it is empty or an earlier archeo report.
     """
     out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise _cannot(out_dir, "it is a file")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
-        raise _cannot(out_dir, "it exists and is not an archeo report")
+    check_out_dir(out_dir)
     parent = out_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
     except OSError as exc:
         raise _cannot(out_dir, _reason(exc)) from None
-
-    findings = build_findings(study)
     try:
-        figures = figs.render(findings)
-        for name, svg in figures.items():
-            _write(staging / "figures" / f"{name}.svg", svg)
-        revision_pages = []
-        for r in findings["revisions"]:
-            page = Path("revisions") / f"{r['commit']}.md"
-            _write(staging / page, render_revision_md(findings, r))
-            revision_pages.append(page)
-        if study.difftest is not None:  # replayable witnesses, inside the same atomic swap
-            from ..witness import write_witness
-
-            for i, change in enumerate(study.difftest.changes, 1):
-                for witness in change.witnesses or ((change.witness,) if change.witness else ()):  # one file per level
-                    name = f"{i:02d}-{change.introduced_by[:12]}-{witness.level}.json"
-                    write_witness(staging / "witnesses" / name, witness, study.target.name)
-        _write(staging / "index.md", render_index_md(findings, figures))
-        _write(staging / "index.html", render_html(findings, figures))
-        _write(staging / MARKER, dumps(findings))  # last: its presence marks a complete report
+        files = render_files(findings)
+        for rel, text in files.items():
+            _write(staging / rel, text)
         _swap(staging, out_dir)
     except OSError as exc:
         shutil.rmtree(staging, ignore_errors=True)
@@ -98,9 +131,24 @@ def write_report(study: Study, out_dir: Path | str) -> ReportFiles:
         index_md=out_dir / "index.md",
         index_html=out_dir / "index.html",
         findings_json=out_dir / MARKER,
-        figures=tuple(out_dir / "figures" / f"{name}.svg" for name in figures),
-        revisions=tuple(out_dir / p for p in revision_pages),
+        figures=tuple(out_dir / rel for rel in files if rel.startswith("figures/")),
+        revisions=tuple(out_dir / rel for rel in files if rel.startswith("revisions/")),
     )
+
+
+def write_formats(findings: dict, out_dir: Path | str, formats: tuple[str, ...]) -> list[Path]:
+    """Only some formats' files, written in place into `out_dir` (created when missing)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _cannot(out_dir, "it is a file")
+    written = []
+    try:
+        for rel, text in render_files(findings, formats).items():
+            _write(out_dir / rel, text)
+            written.append(out_dir / rel)
+    except OSError as exc:
+        raise _cannot(out_dir, _reason(exc)) from None
+    return written
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

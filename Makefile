@@ -9,7 +9,7 @@ export XEN_REPO
 
 MUTATE ?= 628c2a958eb5,6009f4ddb2cd,33dcdc8ae0b3,696ee5ca9f4e
 
-.PHONY: run run-mutation test bench clean
+.PHONY: run run-mutation demo test bench clean
 
 $(BIN)/archeo: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(BIN)/archeo: pyproject.toml
 
 run: $(BIN)/archeo
 	$(BIN)/archeo run --repo $(REPO) $(ARGS)
+
+# No clone, no network: the whole pipeline on a small history of our own (reports/demo-rbtree/).
+demo: $(BIN)/archeo
+	$(BIN)/archeo demo $(ARGS)
 
 # The same report plus mutation analysis of four revisions across the eras (a few minutes).
 run-mutation: $(BIN)/archeo

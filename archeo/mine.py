@@ -110,7 +110,10 @@ def _clone_cached(url: str, target: Target, cache_dir) -> git.Repo:
             )
             if proc.returncode != 0:
                 reason = (proc.stderr.strip().splitlines() or ["git clone failed"])[-1]
-                raise ArcheoError(f"cannot clone {url} ({reason}): pass --repo with the path of a local clone")
+                raise ArcheoError(
+                    f"cannot clone {url} ({reason}): pass --repo with the path of a local clone, "
+                    "or run `archeo demo` (make demo) for a full report on a history built here, offline"
+                )
             try:
                 partial.rename(dest)
             except OSError:

@@ -1,16 +1,15 @@
-"""Build small, deterministic git histories from our own red-black tree fixtures.
+"""Small, deterministic git histories from our own red-black tree fixtures, for the tests.
 
-The C in ``tests/fixtures/`` is written for archeo's tests (MIT); no Xen or Linux
-source is used here.  ``tests/fixtures/README.md`` says what each file is.
-
-Three layers:
+The C (``archeo/demo/fixtures/``, also reachable as ``tests/fixtures/``) is written for
+archeo (MIT); no Xen or Linux source is used here. The fixtures table and the git builder
+live in the package (``archeo.demo.fixtures``, ``archeo.demo.gitbuild``) because
+``archeo demo`` builds its history from them too; they are re-exported here so tests keep
+one import.
 
 * ``FIXTURES`` - every fixture by name (``era2009``, ``crash``, ...): its ``.c`` and
   ``.h`` text, the include path its header lives at, and what it demonstrates.
-* ``build_history(tmp_path, steps)`` - a git repository from a list of ``Step``s.
-  Trees and commits are written straight into the object store with gitpython, with
-  fixed names and dates, so the same steps give the same commit ids on every run and
-  machine (no hooks, no index, no user config involved).
+* ``build_history(tmp_path, steps)`` - a git repository from a list of ``Step``s, with
+  fixed names and dates: same steps, same commit ids on every machine.
 * ``standard_history`` and ``planted_history`` - ready-made histories for the mine,
   parse, diff and difftest tests, returned with their steps' labels and (for the
   planted one) what each commit is expected to change, as data.
@@ -20,350 +19,33 @@ Three layers:
 
 from __future__ import annotations
 
-import datetime as _dt
-import io
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
-import git
-from git.objects.fun import tree_to_stream
-from gitdb.base import IStream
-
-FIXTURE_DIR = Path(__file__).resolve().parent / "fixtures"
-
-AUTHOR_NAME = "Ada Fixture"
-AUTHOR_EMAIL = "ada@fixtures.archeo.invalid"
-COMMITTER_NAME = "Archeo Tests"
-COMMITTER_EMAIL = "tests@fixtures.archeo.invalid"
-
-# The paths the real file and its header had; the histories use the same ones.
-C_PATH_2004 = "xen/common/rbtree.c"
-C_PATH_2020 = "xen/lib/rbtree.c"
-H_PATH_XENO = "xen/include/xeno/rbtree.h"
-H_PATH_XEN = "xen/include/xen/rbtree.h"
-TARGET_PATHS = (C_PATH_2004, C_PATH_2020)
-TARGET_HEADER_PATHS = (H_PATH_XENO, H_PATH_XEN)
-# Files with the same base name that are *not* the target.
-DECOY_PATHS = ("xen/include/asm-ia64/linux/rbtree.h", "tools/rbtree.c")
-
-
-# ----------------------------------------------------------------------------- fixtures
-def xeno_to_xen(text: str) -> str:
-    """The 2004 header move: ``<xeno/...>`` includes become ``<xen/...>``."""
-    return text.replace("<xeno/", "<xen/")
-
-
-@dataclass(frozen=True)
-class Fixture:
-    """One rbtree implementation: a ``.c`` and the header it is compiled against."""
-
-    name: str
-    source: str  # file in FIXTURE_DIR
-    header: str  # file in FIXTURE_DIR
-    include: str  # where the header must sit on the include path: xeno/rbtree.h | xen/rbtree.h
-    era: str  # 2004 | 2009 | 2017: the API shape
-    base: str  # the correct fixture it is a variant of (itself for a correct one)
-    kind: str  # correct | crash | hang | corrupt | invariant | structural | observable | api | text
-    trace: str  # expected difftest class against `base` (docs/protocol.md), "" if unpredictable
-    api: tuple[str, ...]  # functions it defines (inline ones from the header included)
-    note: str
-    xen_paths: bool = False  # the 2004 shape after the xeno -> xen move (texts rewritten)
-
-    def c_text(self) -> str:
-        text = read_fixture(self.source)
-        return xeno_to_xen(text) if self.xen_paths else text
-
-    def h_text(self) -> str:
-        text = read_fixture(self.header)
-        return xeno_to_xen(text) if self.xen_paths else text
-
-    def text(self, ext: str) -> str:
-        return {"c": self.c_text, "h": self.h_text}[ext]()
-
-    @property
-    def sound(self) -> bool:
-        """Builds valid red-black trees and answers every walk correctly."""
-        return self.kind in ("correct", "text", "api", "structural")
-
-
-_API_2004 = ("rb_insert_color", "rb_erase", "rb_link_node")
-_API_2009 = _API_2004 + ("rb_first", "rb_last", "rb_next", "rb_prev", "rb_replace_node")
-
-
-def _fx(name, source, header, era, base, kind, trace, note, api=_API_2009, **kw) -> Fixture:
-    include = "xeno/rbtree.h" if era == "2004" and not kw.get("xen_paths") else "xen/rbtree.h"
-    return Fixture(name, source, header, include, era, base, kind, trace, api, note, **kw)
-
-
-FIXTURES: dict[str, Fixture] = {
-    f.name: f
-    for f in (
-        _fx("era2004", "era2004.c", "era2004.h", "2004", "era2004", "correct", "same",
-            "typedef'd rb_node_t/rb_root_t, parent and colour fields; insert and erase only",
-            api=_API_2004),
-        _fx("era2004xen", "era2004.c", "era2004.h", "2004", "era2004", "correct", "same",
-            "era2004 after the xeno -> xen header move (includes rewritten, nothing else)",
-            api=_API_2004, xen_paths=True),
-        _fx("era2009", "era2009.c", "era2009.h", "2009", "era2009", "correct", "same",
-            "packed rb_parent_color, colour macros in the header, walkers and replace"),
-        _fx("era2017", "era2017.c", "era2017.h", "2017", "era2017", "correct", "same",
-            "const walkers, __rb_parent_color, colour helpers private to the .c, "
-            "erase settles easy cases early (same trees as the classic algorithm)"),
-        _fx("crash", "crash.c", "era2009.h", "2009", "era2009", "crash", "crash",
-            "rb_erase dereferences NULL when the successor of a two-child node "
-            "is not its right child and has no right child"),
-        _fx("hang", "hang.c", "era2009.h", "2009", "era2009", "hang", "hang",
-            "rb_insert_color loops forever when the new node ends at depth >= 2 after "
-            "the repair (the 5th ascending insert, a handful of random ones)"),
-        _fx("corrupt", "corrupt.c", "era2009.h", "2009", "era2009", "corrupt", "",
-            "rb_erase writes node[1].rb_left = NULL, past the end of the erased node; "
-            "AddressSanitizer sees it, a plain build may or may not misbehave"),
-        _fx("aslr", "aslr.c", "era2009.h", "2009", "era2009", "flaky", "flaky",
-            "rb_erase dereferences NULL when the erased node's address has bit 12 set; "
-            "ASLR moves the pool, so two runs of one batch crash at different erases"),
-        _fx("invariant", "invariant.c", "era2009.h", "2009", "era2009", "invariant", "invariant",
-            "rb_insert_color skips the red-uncle recolouring on the right side: red-red "
-            "after 4 ascending inserts (later erases may then crash on a NULL sibling)"),
-        _fx("structural", "structural.c", "era2009.h", "2009", "era2009", "structural",
-            "structural",
-            "rb_erase splices the in-order predecessor instead of the successor: valid "
-            "trees, different shapes and colours"),
-        _fx("observable", "observable.c", "era2009.h", "2009", "era2009", "observable",
-            "observable",
-            "rb_next returns the right child itself instead of its leftmost descendant"),
-        _fx("api", "api.c", "api.h", "2009", "era2009", "api", "same",
-            "era2009 plus an exported rb_first_postorder (declared in its header); the "
-            "protocol has no op for it, so traces are the same and only the model differs",
-            api=_API_2009 + ("rb_first_postorder",)),
-        _fx("noprev", "noprev.c", "noprev.h", "2009", "era2009", "api", "api",
-            "era2009 without rb_prev: `p K` is NA on this side",
-            api=tuple(n for n in _API_2009 if n != "rb_prev")),
-        _fx("textonly", "textonly.c", "textonly.h", "2009", "era2009", "text", "same",
-            "era2009 with only comments, whitespace and licence wording changed"),
-        _fx("macroparens", "era2017.c", "macroparens.h", "2017", "era2017", "text", "same",
-            "era2017 header with redundant parentheses added inside rb_parent(): "
-            "different tokens, same AST, same behaviour"),
-    )
-}
-
-
-def fixture_files() -> list[Path]:
-    """Every C and header fixture, whether stored whole or as a diff (read with `read_fixture`)."""
-    names = {p.name.removesuffix(".diff") for p in FIXTURE_DIR.iterdir() if p.suffix in (".c", ".h", ".diff")}
-    return sorted(FIXTURE_DIR / n for n in names)
-
-
-def read_fixture(name: str) -> str:
-    """A fixture's text. The correct eras are stored whole; each broken or edited variant is
-    stored as `<name>.diff` against its base, so the fault is the diff and nothing else."""
-    whole = FIXTURE_DIR / name
-    if whole.is_file():
-        return whole.read_text()
-    return apply_diff((FIXTURE_DIR / f"{name}.diff").read_text())
-
-
-def apply_diff(diff: str) -> str:
-    """Apply a unified diff (as difflib writes it) to the base file its `---` line names.
-
-    Every context and removed line is checked against the base, so a base edited since the
-    diff was made fails loudly instead of producing a different variant.
-    """
-    lines = diff.splitlines(keepends=True)
-    base_name = lines[0][4:].strip()
-    base = read_fixture(base_name).splitlines(keepends=True)
-    out: list[str] = []
-    pos = 0  # next base line to copy
-    i = 2
-    while i < len(lines):
-        header = lines[i]
-        assert header.startswith("@@ "), f"bad hunk header in diff of {base_name}: {header!r}"
-        start = int(header.split()[1][1:].split(",")[0]) - 1
-        start = max(start, 0)
-        out += base[pos:start]
-        pos = start
-        i += 1
-        while i < len(lines) and not lines[i].startswith("@@ "):
-            tag, text = lines[i][0], lines[i][1:]
-            if tag in " -":
-                assert base[pos] == text, f"diff against {base_name} does not apply at line {pos + 1}"
-                pos += 1
-                if tag == " ":
-                    out.append(text)
-            elif tag == "+":
-                out.append(text)
-            i += 1
-    return "".join(out + base[pos:])
-
-
-def resolve_text(value: str) -> str:
-    """What a ``Step.writes`` value stands for.
-
-    ``"<fixture>.c"`` / ``"<fixture>.h"`` (a name in ``FIXTURES``, e.g. ``"crash.h"``,
-    which is era2009.h) gives that fixture's source or header; any other single-line
-    value naming a file in ``tests/fixtures/`` gives that file; anything else is the
-    text itself.
-    """
-    if "\n" not in value:
-        stem, dot, ext = value.rpartition(".")
-        if dot and ext in ("c", "h") and stem in FIXTURES:
-            return FIXTURES[stem].text(ext)
-        if value and FIXTURE_DIR / value in fixture_files():
-            return read_fixture(value)
-    return value
-
-
-# ----------------------------------------------------------------------------- histories
-@dataclass(frozen=True)
-class Step:
-    """One commit.
-
-    Applied in this order: ``renames`` (content kept), then ``writes`` (path -> fixture
-    reference or text, see ``resolve_text``), then ``deletes``.  ``branch`` is the branch
-    committed to; a branch not seen before starts at the current head of ``start``.
-    ``merge`` names a branch merged into ``branch`` by this commit (a second parent);
-    the merged tree is a file-level three-way merge, and a file changed on both sides
-    must be given in ``writes``.  ``tag`` adds a lightweight tag.  ``date`` is
-    ``YYYY-MM-DD`` (noon UTC) or an ISO 8601 time.
-    """
-
-    message: str
-    date: str
-    writes: Mapping[str, str] = field(default_factory=dict)
-    deletes: tuple[str, ...] = ()
-    renames: Mapping[str, str] = field(default_factory=dict)
-    branch: str = "main"
-    start: str = "main"
-    merge: str | None = None
-    tag: str = ""
-    label: str = ""
-    author: str = AUTHOR_NAME
-
-
-class History(NamedTuple):
-    """``build_history``'s result; unpacks as ``repo_path, commits``."""
-
-    path: Path
-    commits: list[str]  # full ids, one per step, in step order
-
-
-def _git_time(date: str) -> str:
-    """``YYYY-MM-DD`` or ISO 8601 -> git's internal ``<epoch> <+hhmm>`` form."""
-    if len(date) == 10:
-        date += "T12:00:00+00:00"
-    when = _dt.datetime.fromisoformat(date)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=_dt.timezone.utc)
-    minutes = int(when.utcoffset().total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    return f"{int(when.timestamp())} {sign}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
-
-
-def _store(repo: git.Repo, kind: bytes, data: bytes) -> bytes:
-    return repo.odb.store(IStream(kind, len(data), io.BytesIO(data))).binsha
-
-
-def _write_tree(repo: git.Repo, files: Mapping[str, bytes]) -> bytes:
-    """Write a (nested) tree for {path: content}; returns its binary id."""
-    blobs: dict[str, bytes] = {}
-    subdirs: dict[str, dict[str, bytes]] = {}
-    for path, data in files.items():
-        head, sep, rest = path.partition("/")
-        if sep:
-            subdirs.setdefault(head, {})[rest] = data
-        else:
-            blobs[head] = data
-    entries = [(_store(repo, b"blob", data), 0o100644, name) for name, data in blobs.items()]
-    entries += [(_write_tree(repo, sub), 0o040000, name) for name, sub in subdirs.items()]
-    # git orders tree entries by name, a directory as if its name ended in "/".
-    entries.sort(key=lambda e: (e[2] + ("/" if e[1] == 0o040000 else "")).encode())
-    buf = io.BytesIO()
-    tree_to_stream(entries, buf.write)
-    return _store(repo, b"tree", buf.getvalue())
-
-
-def _merge_trees(base, ours, theirs, resolved) -> dict[str, bytes]:
-    merged: dict[str, bytes] = {}
-    for path in sorted(set(base) | set(ours) | set(theirs)):
-        b, o, t = base.get(path), ours.get(path), theirs.get(path)
-        if o == t or t == b:
-            pick = o
-        elif o == b:
-            pick = t
-        elif path in resolved:
-            continue  # the step writes it
-        else:
-            raise ValueError(f"merge conflict on {path}: give its merged text in Step.writes")
-        if pick is not None:
-            merged[path] = pick
-    return merged
-
-
-def build_history(tmp_path: Path | str, steps: Iterable[Step], name: str = "repo") -> History:
-    """Create ``tmp_path/name`` as a git repository with one commit per step.
-
-    Returns the repository path and the full commit ids in step order.  The working
-    tree is checked out at the head of ``main``.  Same steps, same ids.
-    """
-    path = Path(tmp_path) / name
-    path.mkdir(parents=True, exist_ok=False)
-    repo = git.Repo.init(path, initial_branch="main")
-    heads: dict[str, git.Commit] = {}
-    trees: dict[str, dict[str, bytes]] = {}
-    fork: dict[str, dict[str, bytes]] = {}  # tree a branch started from (its merge base)
-    commits: list[str] = []
-    try:
-        for step in steps:
-            if step.branch not in trees:
-                if step.branch != "main" and step.start not in trees:
-                    raise ValueError(f"branch {step.branch!r} starts from unknown {step.start!r}")
-                trees[step.branch] = dict(trees.get(step.start, {}))
-                fork[step.branch] = dict(trees.get(step.start, {}))
-                if step.start in heads:
-                    heads[step.branch] = heads[step.start]
-            files = trees[step.branch]
-            parents = [heads[step.branch]] if step.branch in heads else []
-            if step.merge is not None:
-                if step.merge not in heads:
-                    raise ValueError(f"cannot merge unknown branch {step.merge!r}")
-                files = _merge_trees(fork[step.merge], files, trees[step.merge], step.writes)
-                parents.append(heads[step.merge])
-            files = dict(files)
-            for old, new in step.renames.items():
-                files[new] = files.pop(old)
-            for p, value in step.writes.items():
-                files[p] = resolve_text(value).encode()
-            for p in step.deletes:
-                del files[p]
-            tree = git.Tree(repo, _write_tree(repo, files))
-            when = _git_time(step.date)
-            message = step.message if step.message.endswith("\n") else step.message + "\n"
-            commit = git.Commit.create_from_tree(
-                repo,
-                tree,
-                message,
-                parent_commits=parents,
-                head=False,
-                author=git.Actor(step.author, AUTHOR_EMAIL),
-                committer=git.Actor(COMMITTER_NAME, COMMITTER_EMAIL),
-                author_date=when,
-                commit_date=when,
-            )
-            heads[step.branch] = commit
-            trees[step.branch] = files
-            if step.tag:
-                repo.create_tag(step.tag, ref=commit)
-            commits.append(commit.hexsha)
-        for branch, commit in heads.items():
-            repo.create_head(branch, commit, force=True)
-        if "main" in heads:
-            repo.head.reset(index=True, working_tree=True)
-    finally:
-        repo.close()
-    return History(path, commits)
-
+from archeo.demo.fixtures import (  # noqa: F401  (re-exported for the tests)
+    AUTHOR_EMAIL,
+    AUTHOR_NAME,
+    C_PATH_2004,
+    C_PATH_2020,
+    COMMITTER_EMAIL,
+    COMMITTER_NAME,
+    DECOY_PATHS,
+    FIXTURE_DIR,
+    FIXTURES,
+    H_PATH_XEN,
+    H_PATH_XENO,
+    TARGET_HEADER_PATHS,
+    TARGET_PATHS,
+    Fixture,
+    apply_diff,
+    fixture_files,
+    read_fixture,
+    resolve_text,
+    xeno_to_xen,
+)
+from archeo.demo.gitbuild import History, Step, build_history  # noqa: F401
 
 @dataclass(frozen=True)
 class BuiltHistory:

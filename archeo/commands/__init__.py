@@ -4,4 +4,4 @@
 but its own argument handling; the work itself stays in the stage module.
 """
 
-COMMANDS = ("mine", "parse", "build", "difftest", "replay", "mutate", "report", "run", "lineage")
+COMMANDS = ("mine", "parse", "build", "difftest", "replay", "mutate", "report", "run", "lineage", "demo")

@@ -401,7 +401,7 @@ def test_summary_rows_and_print_summary(tmp_path):
     study = make_study()
     rows = summary_rows(build_findings(study))
     assert rows == [
-        (C4[:12], "2009-05-26", "structural", "—", "RELEASE-3.4.0 +2", "insert 5, insert 3, insert 7, erase 9, next of 3, dump")
+        (C4[:12], "2009-05-26", "structural", "—", "RELEASE-3.4.0 +2", "6 ops: insert 5, insert 3, insert 7, erase 9, next of 3, dump")
     ]
     buf = io.StringIO()
     print_summary(build_findings(study), tmp_path / "toy-rbtree", file=buf)

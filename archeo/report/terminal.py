@@ -17,17 +17,21 @@ SUMMARY_HEADERS = ("introduced", "date", "levels", "ended", "releases", "witness
 
 
 def summary_rows(findings: dict) -> list[tuple]:
-    """One row per behavioural change: (introduced, date, levels, ended, releases, witness)."""
+    """One row per behavioural change: (introduced, date, levels, ended, releases, witness).
+
+    Levels show as the strongest and how many more (`crash +4`); the report lists them all.
+    """
     rows = []
     for c in findings["changes"]:
         ops = [describe_op(t) for t in c["witness"]]
-        witness = ", ".join(ops) if ops else "—"
+        witness = f"{len(ops)} op{'' if len(ops) == 1 else 's'}: " + ", ".join(ops) if ops else "—"
+        levels = c.get("levels") or [c["level"]]
         releases = "—" if not c["release_count"] else c["first_release"] + (f" +{c['release_count'] - 1}" if c["release_count"] > 1 else "")
         rows.append(
             (
                 c["introduced_by"][:12],
                 (c["introduced_date"] or "")[:10],
-                ", ".join(c.get("levels") or (c["level"],)),
+                levels[0] + (f" +{len(levels) - 1}" if len(levels) > 1 else ""),
                 c["ended_by"][:12] if c["ended_by"] else "—",
                 releases,
                 witness,
@@ -45,7 +49,7 @@ def print_summary(findings: dict, out_dir: Path | str | None = None, file: TextI
     elif not findings["summary"]["tested"]:  # never "no change"
         print(f"0 of {findings['summary']['present']} present revisions built — nothing was tested; see the build column", file=file)
     elif rows:
-        print(table(rows, SUMMARY_HEADERS, flexible=(2, 4, 5)), file=file)
+        print(table(rows, SUMMARY_HEADERS, flexible=(4, 5)), file=file)
     else:
         print("no behavioural change between consecutive revisions", file=file)
     if out_dir is not None:

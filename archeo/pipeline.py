@@ -250,7 +250,7 @@ def run_study(
         cache.put("revisions", mined_key, revisions)
     tick("mine", len(revisions), len(revisions))
     if config.mutate:  # an unknown commit fails now, not after every other stage
-        from .commands.common import parse_revision_filter
+        from .selection import parse_revision_filter
 
         parse_revision_filter(revisions, list(config.mutate))
     timings["mine"] = time.perf_counter() - start

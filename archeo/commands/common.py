@@ -7,6 +7,7 @@ import json
 import sys
 from dataclasses import replace
 
+from ..errors import ArcheoError
 from ..records import Revision, Target
 from ..selection import parse_revision_filter  # noqa: F401 (the commands' name for it)
 from ..target import DEFAULT_TARGET, compile_settings, load_target, target_from_paths

@@ -8,7 +8,9 @@ shingles of the whole file's functions — cheap, symmetric and insensitive to t
 functions are written in.
 
 A history's first revision (and a re-addition after deletion) is a *copy*; a revision whose
-code is less than `REFRESH_BELOW` alike to the history's previous revision is a *refresh*.
+code is less than `REFRESH_BELOW` alike to the history's previous revision, or that is nearer
+(by `CLOSER_BY`) to an earlier revision of another history than to its own previous one — a
+sync with upstream that kept local edits — is a *refresh*.
 The likely source of either is the most similar revision of another history dated before it
 (the latest of equals), when at least `SOURCE_AT_LEAST` alike.
 """
@@ -24,6 +26,7 @@ from .records import Arrow, Nearest
 SHINGLE = 4
 REFRESH_BELOW = 0.6
 SOURCE_AT_LEAST = 0.5
+CLOSER_BY = 0.05  # a refresh also: nearer another history's earlier revision than its own previous by this much
 
 _COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
 _TOKEN = re.compile(r"[A-Za-z_]\w*|\d[\w.]*|->|\+\+|--|<<|>>|[<>!=]=|&&|\|\||\S")
@@ -138,18 +141,20 @@ def arrows(codes: dict[str, list[Code]], firsts: dict[str, set[str]], sim: Simil
         previous = None
         for code in items:
             kind, before = None, None
+            earlier = [o for other, others in codes.items() if other != target for o in others if o.date < code.date]
+            source = max(earlier, key=lambda o: (round(sim(code, o), 6), o.date.timestamp()), default=None)
+            score = round(sim(code, source), 3) if source is not None else 0.0
             if code.commit in firsts.get(target, set()) or previous is None:
                 kind = "copy"
             else:
                 before = round(sim(code, previous), 3)
-                if before < REFRESH_BELOW:
+                # Most of the file rewritten, or the code moved nearer another history than
+                # its own last revision (a sync with upstream that keeps local edits).
+                if before < REFRESH_BELOW or (before < 1.0 and score > before + CLOSER_BY and score >= SOURCE_AT_LEAST):
                     kind = "refresh"
             previous = code
             if kind is None:
                 continue
-            earlier = [o for other, others in codes.items() if other != target for o in others if o.date < code.date]
-            source = max(earlier, key=lambda o: (round(sim(code, o), 6), o.date.timestamp()), default=None)
-            score = round(sim(code, source), 3) if source is not None else 0.0
             if source is None or score < SOURCE_AT_LEAST:
                 out.append(Arrow(target, code.commit, kind, None, None, score, before))
             else:

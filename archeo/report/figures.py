@@ -69,8 +69,33 @@ def _date(text: str) -> _dt.date:
     return _dt.date.fromisoformat(text[:10])
 
 
+def _index_axis(ax, revisions: list[dict]) -> None:
+    """x = revision index, labelled with dates: years where the history spans years.
+
+    An axis by index keeps every revision apart when many cluster in a few weeks (Xen has
+    about 20 in 2017-2018 and one in 2005-2008); a tick marks each revision, a label the first
+    revision of each year (or every date when there are few).
+    """
+    n = len(revisions)
+    dates = [r["date"][:10] for r in revisions]
+    ax.set_xlim(-0.6, n - 0.4)
+    ax.set_xticks(range(n), minor=True)
+    if n <= 12:
+        ax.set_xticks(range(n), [d for d in dates], rotation=45, ha="right", fontsize=7)
+    else:
+        firsts = [i for i, d in enumerate(dates) if i == 0 or d[:4] != dates[i - 1][:4]]
+        ax.set_xticks(firsts, [dates[i][:4] for i in firsts], fontsize=7.5)
+    ax.tick_params(axis="x", which="minor", length=2.5, color="#b0bec5")
+    ax.set_xlabel(f"revision (1–{n}, in history order; labels: the year of the first revision in it)" if n > 12 else "revision date",
+                  fontsize=7.5, color="#607d8b")
+
+
 def timeline(findings: dict) -> str | None:
-    """File size (lines) and function count at every revision, with the verdicts under them."""
+    """File size (lines) and function count at every revision, with the verdicts under them.
+
+    The x axis is the revision's index in the history, with dates as labels, so revisions
+    close in time stay apart.
+    """
     revisions = findings.get("revisions") or []
     if not revisions:
         return None
@@ -79,7 +104,7 @@ def timeline(findings: dict) -> str | None:
     from matplotlib.lines import Line2D
 
     with matplotlib.rc_context(_RC):
-        dates = [_date(r["date"]) for r in revisions]
+        dates = list(range(len(revisions)))  # x: the revision's index (see _index_axis)
         lines = [r["lines"] if r["lines"] is not None else 0 for r in revisions]
         funcs = [len(r["functions"]) if r["parse"] and r["parse"]["ok"] else float("nan") for r in revisions]
         funcs = [0 if r["status"] == "deleted" else f for r, f in zip(revisions, funcs)]
@@ -136,14 +161,43 @@ def timeline(findings: dict) -> str | None:
             legend.append(Line2D([], [], color="#78909c", marker="x", linestyle="", markersize=5, label="did not build"))
         if legend:
             strip.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, -0.45), frameon=False, ncols=len(legend), fontsize=8)
-        strip.grid(axis="x", color="#eceff1", linewidth=0.8)
+        strip.grid(axis="x", which="minor", color="#eceff1", linewidth=0.8)
+        _index_axis(strip, revisions)
         return _svg(fig, "timeline")
 
 
-def matrix(findings: dict) -> str | None:
-    """The revision-by-revision matrix of levels, as far as they were measured."""
+def class_grid(findings: dict) -> tuple[list[str], list[list[str | None]]] | None:
+    """The matrix by equivalence class: (labels, levels), the reference first, then each class.
+
+    Members of a class have identical outcomes, so one cell per pair of classes says all the
+    revision-by-revision matrix says; None where the two classes differ at a level nobody measured.
+    """
     data = findings.get("matrix")
-    if not data or len(data.get("order") or []) < 2:
+    classes = findings.get("classes") or []
+    if not data or not classes:
+        return None
+    index = {c: i for i, c in enumerate(data["order"])}
+    groups = [("reference", ["reference"])]
+    dates = {r["commit"]: r["date"][:10] for r in findings["revisions"]}
+    for n, members in enumerate(classes, 1):
+        span = sorted(dates[c] for c in members if c in dates)
+        years = f"{span[0][:4]}–{span[-1][:4]}" if span and span[0][:4] != span[-1][:4] else (span[0][:4] if span else "")
+        groups.append((f"class {n}: {len(members)} rev{'s' if len(members) != 1 else ''}, {years}", [c for c in members if c in index]))
+    grid = []
+    for _, a in groups:
+        row = []
+        for _, b in groups:
+            found = [data["levels"][index[x]][index[y]] for x in a for y in b if x in index and y in index]
+            known = [v for v in found if v is not None]
+            row.append(max(known, key=LEVELS.index) if known else None)
+        grid.append(row)
+    return [label for label, _ in groups], grid
+
+
+def matrix(findings: dict) -> str | None:
+    """The strongest difference between every two equivalence classes (and the reference)."""
+    found = class_grid(findings)
+    if found is None or len(found[0]) < 2:
         return None
     import matplotlib
     import numpy as np
@@ -151,26 +205,27 @@ def matrix(findings: dict) -> str | None:
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch, Rectangle
 
-    order, levels = data["order"], data["levels"]
-    dates = {r["commit"]: r["date"][:10] for r in findings["revisions"]}
-    labels = ["reference" if c == "reference" else f"{dates.get(c, '')} {c[:8]}" for c in order]
-    n = len(order)
+    labels, levels = found
+    n = len(labels)
     codes = np.array([[LEVELS.index(v) if v in LEVELS else len(LEVELS) for v in row] for row in levels])
     with matplotlib.rc_context(_RC):
-        side = 1.6 + 0.24 * n
-        fig = Figure(figsize=(side + 2.4, side))
+        side = 1.4 + 0.75 * n
+        fig = Figure(figsize=(side + 3.2, side))
         ax = fig.subplots()
         cmap = ListedColormap([LEVEL_COLOURS[lv][0] for lv in LEVELS] + [UNMEASURED])
         ax.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(LEVELS) + 0.5, interpolation="nearest", aspect="equal")
         for i in range(n):
             for j in range(n):
-                if codes[i, j] == len(LEVELS):
+                value = levels[i][j]
+                if value is None:
                     ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="////", edgecolor="#b0bec5", linewidth=0))
-        ax.set_xticks(range(n), labels, rotation=90, fontsize=7, fontfamily="monospace")
-        ax.set_yticks(range(n), labels, fontsize=7, fontfamily="monospace")
+                ax.text(j, i, value or "not\nmeasured", ha="center", va="center", fontsize=7 if value else 6,
+                        color=LEVEL_COLOURS[value][1] if value else "#607d8b")
+        ax.set_xticks(range(n), [f"{i}" if i else "ref" for i in range(n)], fontsize=8)
+        ax.set_yticks(range(n), labels, fontsize=8)
         ax.set_xticks([x - 0.5 for x in range(1, n)], minor=True)
         ax.set_yticks([y - 0.5 for y in range(1, n)], minor=True)
-        ax.grid(which="minor", color="#ffffff", linewidth=0.8)
+        ax.grid(which="minor", color="#ffffff", linewidth=1.2)
         ax.tick_params(which="both", length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
@@ -179,7 +234,7 @@ def matrix(findings: dict) -> str | None:
         if any(v is None for row in levels for v in row):
             handles.append(Patch(facecolor=UNMEASURED, edgecolor="#b0bec5", hatch="////", linewidth=0.5, label="differs, level not measured"))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False, fontsize=8, title="strongest difference", title_fontsize=8)
-        ax.set_title("strongest difference between two revisions", loc="left", fontsize=10, color="#263238")
+        ax.set_title("strongest difference between equivalence classes", loc="left", fontsize=10, color="#263238")
         return _svg(fig, "matrix")
 
 

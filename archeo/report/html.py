@@ -14,6 +14,7 @@ from . import figures as figs
 from .mutation import mutation_html
 from .words import (
     MARKER,
+    MATRIX_CAPTION,
     history_text,
     class_rows,
     change_counts,
@@ -387,10 +388,8 @@ def _classes(f: dict, figures: dict, by_commit: dict) -> str:
         )
     if "matrix" in figures:
         out.append(
-            '<figure class="matrix">' + figs.inline(figures["matrix"], "strongest difference between every two revisions")
-            + "<figcaption>Strongest difference between two revisions. Exact where measured: same class → same; each revision "
-            "against the reference and its predecessor, extended to their classes. Hatched cells differ at a level that "
-            "was not measured.</figcaption></figure>"
+            '<figure class="matrix">' + figs.inline(figures["matrix"], "strongest difference between equivalence classes")
+            + f"<figcaption>{_e(MATRIX_CAPTION)}</figcaption></figure>"
         )
     return "".join(out) + "</section>"
 

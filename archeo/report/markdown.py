@@ -5,6 +5,7 @@ from __future__ import annotations
 from .mutation import mutation_md
 from .words import (
     MARKER,
+    MATRIX_CAPTION,
     history_text,
     change_counts,
     class_rows,
@@ -183,10 +184,9 @@ def render_index_md(f: dict, figures: dict[str, str]) -> str:
     if "matrix" in figures:
         out += [
             "",
-            "![Strongest difference between every two revisions](figures/matrix.svg)",
+            "![Strongest difference between equivalence classes](figures/matrix.svg)",
             "",
-            "*Cells are exact where measured: same class → same; each revision against the reference and its "
-            "predecessor, extended to their classes. Hatched cells differ at a level that was not measured.*",
+            f"*{_cell(MATRIX_CAPTION)}*",
         ]
     out += ["", "## 6. Structural changes", ""]
     out += _structural_md(f)

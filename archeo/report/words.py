@@ -72,6 +72,15 @@ def history_text(inputs: dict, summary: dict) -> str:
     return f"{plural(summary['revisions'], 'revision')}, the last {inputs['last_commit']} ({(inputs['last_date'] or '')[:10]})"
 
 
+MATRIX_CAPTION = (
+    "Strongest difference between two equivalence classes (rows as in the table above; columns by class number). "
+    "Members of a class have identical outcomes on every sequence, so one cell stands for every pair of their members. "
+    "Measured: each revision against the reference and against its predecessor, extended to both classes. "
+    "Hatched, \"not measured\": the two classes do differ (they are different classes), "
+    "but no member of one was compared with a member of the other."
+)
+
+
 def describe_op(token: str) -> str:
     """`i 5` -> `insert 5`, `<` -> `first`, `n 4` -> `next of 4`, `d` -> `dump` (protocol.md)."""
     parts = token.split()

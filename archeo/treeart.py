@@ -256,7 +256,7 @@ def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: 
 
     placed, total = _layout(root, width, 8)
     depth_max = max(d for _, d in nodes)
-    w = total + 2 * margin
+    w = total + 2 * margin + (48 if any(n.kind == "back" for n, _ in nodes) else 0)  # room for the arrow back
     h = depth_max * row_h + box_h + 2 * margin
 
     def centre(node: Node) -> tuple[float, float]:
@@ -278,6 +278,7 @@ def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: 
                 dash = ' stroke-dasharray="4 3"' if child.kind != "node" else ""
                 parts.append(f'<line x1="{x1:g}" y1="{y1:g}" x2="{x2:g}" y2="{y2:g}"{dash}/>')
     parts.append("</g>")
+    parts += _back_arrows(nodes, centre, width, box_h)
     parts.append('<g font-family="ui-monospace, SFMono-Regular, Menlo, Consolas, monospace" font-size="12" text-anchor="middle">')
     for node, _ in nodes:
         cx, cy = centre(node)
@@ -295,6 +296,25 @@ def draw_svg(dump: str, marked: set[str] | frozenset[str] = frozenset(), title: 
         )
     parts.append("</g></svg>")
     return "".join(parts)
+
+
+def _back_arrows(nodes, centre, width, box_h: int) -> list[str]:
+    """A dashed red curve from each link back (`↺K`) to the node K it leads to, with an arrowhead."""
+    real = {node.key: node for node, _ in nodes if node.kind == "node"}
+    out = []
+    for node, _ in nodes:
+        target = real.get(node.key) if node.kind == "back" else None
+        if target is None:
+            continue
+        (x1, y1), (x2, y2) = centre(node), centre(target)
+        end_x = x2 + width(target) / 2 + 2  # the right edge of the target's box
+        cx, cy = max(x1, end_x) + 36, (y1 + y2) / 2
+        out.append(
+            f'<path d="M{x1 + width(node) / 2:g} {y1:g} Q{cx:g} {cy:g} {end_x + 5:g} {y2:g}" fill="none" stroke="{RED}" '
+            f'stroke-width="1.6" stroke-dasharray="5 3"><title>the child pointer leads back to {escape(node.key)}</title></path>'
+            f'<polygon points="{end_x:g},{y2:g} {end_x + 8:g},{y2 - 4:g} {end_x + 8:g},{y2 + 4:g}" fill="{RED}"/>'
+        )
+    return out
 
 
 def _odd_node_svg(node: Node, cx: float, cy: float, nw: int, box_h: int, marked: bool) -> str:

@@ -83,7 +83,10 @@ def _index_axis(ax, revisions: list[dict]) -> None:
     if n <= 12:
         ax.set_xticks(range(n), [d for d in dates], rotation=45, ha="right", fontsize=7)
     else:
-        firsts = [i for i, d in enumerate(dates) if i == 0 or d[:4] != dates[i - 1][:4]]
+        firsts, gap = [], max(2, n // 12)  # a label at least `gap` revisions after the previous one
+        for i, d in enumerate(dates):
+            if (i == 0 or d[:4] != dates[i - 1][:4]) and (not firsts or i - firsts[-1] >= gap):
+                firsts.append(i)
         ax.set_xticks(firsts, [dates[i][:4] for i in firsts], fontsize=7.5)
     ax.tick_params(axis="x", which="minor", length=2.5, color="#b0bec5")
     ax.set_xlabel(f"revision (1–{n}, in history order; labels: the year of the first revision in it)" if n > 12 else "revision date",

@@ -12,7 +12,8 @@ eras is spelled out in a small per-revision header, `archeo_config.h`, written h
 - RB_RED's value (read from the revision's macro, even when only its .c defines it);
 - `rb_entry` (or `container_of` when the header has none);
 - which protocol operations the revision supports: `<`/`>`/`n`/`p`/`r` need the functions,
-  `c`/`z` need RB_CLEAR_NODE/RB_EMPTY_NODE; anything else writes `NA`.
+  `c`/`z` need RB_CLEAR_NODE/RB_EMPTY_NODE, the later API groups' ops what
+  archeo/subjects/rbtree/groups.py lists; anything else writes `NA`.
 
 Why derive from the Model rather than sniff the text: the parse stage already knows the
 functions, structs and macros of each revision; one source of truth for "what API does this
@@ -26,9 +27,10 @@ from dataclasses import dataclass
 
 from .errors import ArcheoError
 from .records import Model, Struct
+from .subjects.rbtree.groups import CACHED_ROOT, GROUP_OPS, OP_NEEDS
 
 #: protocol operations in the order of docs/protocol.md's table
-ALL_OPS = ("i", "e", "f", "<", ">", "n", "p", "r", "c", "z", "d", "v", "x")
+ALL_OPS = ("i", "e", "f", "<", ">", "n", "p", "r", "c", "z", "d", "v", "x") + GROUP_OPS
 #: what each optional operation needs from the revision (functions, or header macros)
 OPTIONAL_FUNCTIONS = {"<": "rb_first", ">": "rb_last", "n": "rb_next", "p": "rb_prev", "r": "rb_replace_node"}
 OPTIONAL_MACROS = {"c": "RB_CLEAR_NODE", "z": "RB_EMPTY_NODE"}
@@ -204,9 +206,17 @@ def derive_api(model: Model) -> HarnessApi:
             if name:
                 ops.append(op)
                 macros[OPTIONAL_MACROS[op]] = name
+        elif op in OP_NEEDS:
+            if all(_group_name(spelled, header, n, macros) for n in OP_NEEDS[op][1]):
+                ops.append(op)
         else:
             ops.append(op)
-    missing_roles = [OPTIONAL_FUNCTIONS.get(op) or OPTIONAL_MACROS[op] for op in ALL_OPS if op not in ops]
+    cached = _struct(model, CACHED_ROOT[0])
+    if any(op in "IERL" for op in ops) and (cached is None or not set(CACHED_ROOT[1]) <= _field_names(cached)):
+        notes.append(f"cached-root functions but no {CACHED_ROOT[0]} with {'/'.join(CACHED_ROOT[1])}: cached ops answer NA")
+        ops = [op for op in ops if op not in "IERL"]
+    core = [op for op in ALL_OPS if op not in OP_NEEDS]
+    missing_roles = [OPTIONAL_FUNCTIONS.get(op) or OPTIONAL_MACROS[op] for op in core if op not in ops]
     if missing_roles:
         notes.append(f"no {', '.join(affix.spell(r) for r in missing_roles)}: those operations answer NA")
     renames = {**spelled.renames, **{k: v for k, v in macros.items() if k != v}}
@@ -224,6 +234,18 @@ def derive_api(model: Model) -> HarnessApi:
         entry_needs_container_of=needs_container_of,
         renames=tuple(sorted(renames.items())),
     )
+
+
+def _group_name(spelled: _Spelled, header: dict, name: str, macros: dict) -> bool:
+    """Does the revision offer a later API group's function or function-like macro (in the
+    project's spelling: a macro found renamed is recorded in `macros`)?"""
+    if spelled.function(name):
+        return True
+    found = spelled.macro_name(header, name)
+    if found and header[found].params is not None:
+        macros[name] = found
+        return True
+    return False
 
 
 def base_type(spelling: str) -> str:
@@ -327,6 +349,13 @@ def config_header(api: HarnessApi, includes: tuple[str, ...]) -> str:
         lines += ["#define ARCHEO_HAS_CLEAR 1", "#define ARCHEO_CLEAR(n) RB_CLEAR_NODE(n)"]
     if api.has("z"):
         lines += ["#define ARCHEO_HAS_EMPTY 1", "#define ARCHEO_EMPTY(n) RB_EMPTY_NODE(n)"]
+    for op, (define, _) in OP_NEEDS.items():
+        if api.has(op):
+            lines.append(f"#define ARCHEO_HAS_{define} 1")
+    if any(api.has(op) for op in "IERL"):
+        lines.append("#define ARCHEO_HAS_CACHED 1")
+    if any(api.has(op) for op in "ABab"):
+        lines.append("#define ARCHEO_AUGMENTS 1")
     lines += ["", "#endif", ""]
     return "\n".join(lines)
 

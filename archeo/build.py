@@ -54,6 +54,7 @@ COMPILER_LAUNCHER = SHIM_DIR / "confine_cc.c"  # the compiler under Landlock (do
 # What the compiler may read besides the build directory and archeo's own files: the toolchain
 # and the system's C headers. Nothing under /etc but the loader's cache, nothing under /home.
 COMPILER_READS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/dev/null")
+HARNESS_GROUPS = SHIM_DIR / "harness_groups.c"  # included by harness.c
 
 KEY_SCHEME = "archeo-build-4"  # 2: programs record their code identity (`code`); 3: compile plans; 4: sandboxed
 CONFIG_PATH = "archeo-gen/archeo_config.h"
@@ -152,7 +153,10 @@ def layout_for(rev: Revision) -> _Layout:
         root, header = "archeo-include", f"archeo-include/{name}"
     if header == rev.path:
         raise ArcheoError(f"revision {rev.short}: header and source share the path {header}")
-    return _Layout(rev.path, header, root, tuple(prelude) + (own,))
+    # the .c's other rbtree headers after its own (rbtree_augmented.h): the harness needs them too
+    after = targets[targets.index(own) + 1 :] if own in targets else []
+    later = tuple(t for t in after if PurePosixPath(t[1:-1]).name.startswith("rbtree"))
+    return _Layout(rev.path, header, root, tuple(prelude) + (own,) + later)
 
 
 # ---------------------------------------------------------------- one revision
@@ -167,7 +171,7 @@ class Builder:
         self.toolchain = toolchain or Toolchain.probe()
         self.runtime_defines: tuple[str, ...] = ()  # bench/measure_syscalls.py: -DARCHEO_SANDBOX_MEASURE
         self._harness_texts = tuple(
-            p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER, SANDBOX_RUNTIME, SHIM_DIR / "archeo_landlock.h")
+            p.read_text() for p in (HARNESS_ENGINE, HARNESS_RUNTIME, HARNESS_HEADER, SANDBOX_RUNTIME, SHIM_DIR / "archeo_landlock.h", HARNESS_GROUPS)
         )
         self._shim_texts = tuple(
             (str(p.relative_to(SHIM_INCLUDE)), p.read_text()) for p in sorted(SHIM_INCLUDE.rglob("*.h"))

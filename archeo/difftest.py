@@ -55,6 +55,7 @@ class Settings:
     ops: int = 10_000
     first_seed: int = 0
     profiles: tuple[str, ...] = ("small", "large")  # seed i uses profiles[i % len]
+    groups: tuple[str, ...] = ()  # later API groups mixed in (ops.GROUP_CODES): what the revisions have
 
     def __post_init__(self):
         if not 1 <= self.seeds <= MAX_SEEDS:
@@ -68,7 +69,7 @@ class Settings:
         out = []
         for i in range(self.seeds):
             seed = self.first_seed + i
-            out.append((seed, opslib.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)])))
+            out.append((seed, opslib.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)], groups=self.groups)))
         return out
 
     def keyspace(self, index: int) -> int:
@@ -81,7 +82,10 @@ class Settings:
         return [opslib.encode(ops, self.keyspace(i)) for i, (_, ops) in enumerate(sequences)]
 
     def as_dict(self) -> dict:
-        return {"seeds": self.seeds, "ops": self.ops, "first_seed": self.first_seed, "profiles": list(self.profiles)}
+        out = {"seeds": self.seeds, "ops": self.ops, "first_seed": self.first_seed, "profiles": list(self.profiles)}
+        if self.groups:  # absent for a core-only run, so its JSON is what it always was
+            out["groups"] = list(self.groups)
+        return out
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class DifftestResult:
 
 # ---------------------------------------------------------------- runners
 def reference_runner() -> Runner:
-    from .reference import run_batch
+    from .subjects.rbtree.interp import run_batch
 
     return lambda batch: Outcome.of_trace(run_batch(batch))
 
@@ -436,7 +440,7 @@ def _reference_child(batches: Sequence[str], send) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from .reference import run_batch
+    from .subjects.rbtree.interp import run_batch
 
     out = []
     for batch in batches:

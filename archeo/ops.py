@@ -13,7 +13,7 @@ import bisect
 import json
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 MAGIC = "archeo-batch"
 VERSION = 1
@@ -22,10 +22,21 @@ MAX_OPS = 10_000_000
 MAX_SEED = 2**32
 
 #: ops that take a key, and ops that stand alone (docs/protocol.md). `w` (wipe: back to a
-#: fresh harness) joins several runs into one batch; the generator never emits it.
-KEYED = frozenset("iefnprcz")
-BARE = frozenset("<>dvxw")
+#: fresh harness) joins several runs into one batch; the generator never emits it. The core
+#: ops every era has come first; the later API groups' ops (GROUP_CODES) after them.
+KEYED = frozenset("iefnprcz" + "IERABab+&?[]u")
+BARE = frozenset("<>dvxw" + "LP")
 CODES = KEYED | BARE
+#: the later kernel rbtree API groups (archeo/subjects/rbtree/) and their protocol ops
+GROUP_CODES = {
+    "cached": "IERL",
+    "postorder": "P",
+    "augmented": "AB",
+    "augment2010": "ab",
+    "search": "+&?[]",
+    "rcu": "u",
+}
+GROUPS = tuple(GROUP_CODES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +226,13 @@ class Mix:
     replace: float = 5
     clear: float = 3
     empty: float = 4
+    # the later API groups (GROUP_CODES): 0 unless a run's revisions have them (`generate(groups=)`)
+    cached: float = 0
+    postorder: float = 0
+    augmented: float = 0
+    augment2010: float = 0
+    search: float = 0
+    rcu: float = 0
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -263,6 +281,7 @@ class Profile:
     fill: int = 0
     iterate_cap: int = 16
     mix: Mix = Mix()
+    group_weight: float = 4  # the mix weight of each later API group a run turns on
 
 
 PROFILES = {
@@ -274,6 +293,7 @@ PROFILES = {
         fill=4000,
         iterate_cap=32,
         mix=Mix(insert_new=25, erase_present=25, iter_forward=0.5, iter_backward=0.5),
+        group_weight=2,
     ),
 }
 
@@ -331,12 +351,15 @@ def generate(
     mix: Mix | Mapping[str, float] | None = None,
     keyspace: int | None = None,
     profile: str | Profile = "small",
+    groups: Iterable[str] = (),
 ) -> list[Op]:
     """Exactly `n_ops` ops, deterministic from `seed`, always ending with `d` and `v`.
 
     The generator keeps its own sorted-set model so it can aim at present or absent keys and
     walk `<`/`n` and `>`/`p` chains over the keys actually present. `mix` defaults to the
-    profile's; `keyspace` too (keys are drawn from 0..keyspace-1).
+    profile's; `keyspace` too (keys are drawn from 0..keyspace-1). `groups` (names of
+    GROUP_CODES) mixes those groups' ops in at the profile's `group_weight`; without groups the
+    sequences are exactly those of the core API alone.
     """
     check_seed(seed)
     check_n_ops(n_ops)
@@ -345,6 +368,12 @@ def generate(
             raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
         profile = PROFILES[profile]
     mix = Mix.of(mix) if mix is not None else profile.mix
+    groups = tuple(groups)
+    unknown = sorted(set(groups) - set(GROUPS))
+    if unknown:
+        raise ValueError(f"unknown API group(s) {unknown}; allowed: {list(GROUPS)}")
+    if groups:
+        mix = replace(mix, **{g: profile.group_weight for g in groups if getattr(mix, g) == 0})
     keyspace = check_keyspace(profile.keyspace if keyspace is None else keyspace)
     return _Generator(random.Random(seed), n_ops, mix, keyspace, profile).run()
 
@@ -362,6 +391,7 @@ class _Generator:
         self.n_ops = n_ops
         self.last_checkpoint = 0
         self.next_reset = self._reset_gap()
+        self.dup_keys: list[int] = []  # keys rb_add gave a second node since the last reset
 
     def _reset_gap(self) -> int:
         every = self.profile.reset_every
@@ -407,6 +437,7 @@ class _Generator:
             out.append(RESET)
             self.last_checkpoint = len(out)
             self.model.clear()
+            self.dup_keys.clear()
             self.next_reset = self._reset_gap()
 
     # one method per Mix field; each appends at least one op
@@ -478,6 +509,82 @@ class _Generator:
 
     def _empty(self) -> None:
         self.out.append(Op("z", self.rng.randrange(self.model.keyspace)))
+
+    # the later API groups: one action per group, choosing among the group's ops
+    def _present_or_any(self) -> int:
+        rng, model = self.rng, self.model
+        return model.present(rng) if model and rng.random() < 0.8 else rng.randrange(model.keyspace)
+
+    def _insert_with(self, code: str) -> None:
+        key = self.model.absent(self.rng)
+        if key is None:
+            return self._erase_with(code.translate(_ERASE_OF))
+        self.model.add(key)
+        self.out.append(Op(code, key))
+
+    def _erase_with(self, code: str) -> None:
+        if not self.model:
+            return self._insert_with(code.translate(_INSERT_OF))
+        key = self.model.present(self.rng)
+        self.model.remove(key)
+        self.out.append(Op(code, key))
+
+    def _cached(self) -> None:
+        pick = self.rng.random()
+        if pick < 0.4:
+            self._insert_with("I")
+        elif pick < 0.7:
+            self._erase_with("E")
+        elif pick < 0.85:
+            self.out.append(Op("L"))
+        else:
+            self.out.append(Op("R", self._present_or_any()))
+
+    def _postorder(self) -> None:
+        self.out.append(Op("P"))
+
+    def _augmented(self) -> None:
+        self._augment("A", "B")
+
+    def _augment2010(self) -> None:
+        self._augment("a", "b")
+
+    def _augment(self, insert: str, erase: str) -> None:
+        """An augmented insert or erase, then often `v`: the harness checks the values only
+        while nothing but augmented ops changed the tree, so the check must come soon."""
+        if self.rng.random() < 0.55:
+            self._insert_with(insert)
+        else:
+            self._erase_with(erase)
+        if self.rng.random() < 0.5 and self._room() >= 1:
+            self.out.append(VERIFY)
+
+    def _search(self) -> None:
+        rng, model = self.rng, self.model
+        pick = rng.random()
+        if pick < 0.3:  # rb_add: a new key, or a duplicate of a present one
+            key = self._present_or_any()
+            if key not in model.index:
+                model.add(key)
+            else:
+                self.dup_keys.append(key)
+            self.out.append(Op("+", key))
+        elif pick < 0.45:
+            key = self._present_or_any()
+            if key not in model.index:
+                model.add(key)
+            self.out.append(Op("&", key))
+        else:  # half the lookups aim at a key with duplicates, where first and next-match matter
+            dups = self.dup_keys
+            key = dups[rng.randrange(len(dups))] if dups and rng.random() < 0.5 else self._present_or_any()
+            self.out.append(Op(rng.choice("?[]"), key))
+
+    def _rcu(self) -> None:
+        self.out.append(Op("u", self._present_or_any()))
+
+
+_ERASE_OF = str.maketrans("IAa", "EBb")
+_INSERT_OF = str.maketrans("EBb", "IAa")
 
 
 # ---------------------------------------------------------------- shrinking
@@ -611,6 +718,8 @@ __all__ = [
     "ACTIONS",
     "Batch",
     "CODES",
+    "GROUPS",
+    "GROUP_CODES",
     "Mix",
     "Op",
     "PROFILES",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -131,6 +131,16 @@ def build_all(
     return programs
 
 
+def with_groups(settings: Settings, programs) -> Settings:
+    """The settings with the later API groups any built revision has mixed into the sequences
+    (a revision without a group answers NA for its ops; a run where no revision has one is
+    exactly a core-API run)."""
+    from .subjects.rbtree.groups import groups_of
+
+    have = "".join(op for p in programs if p is not None and p.ok for op in p.ops)
+    return replace(settings, groups=groups_of(have)) if not settings.groups else settings
+
+
 def difftest_all(
     revisions: list[Revision],
     programs: dict[str, Program],
@@ -143,12 +153,13 @@ def difftest_all(
 
     executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))), sandbox=config.sandbox)
     subjects = shared_runners(revisions, programs, config.timeout, executor)
+    settings = with_groups(config.settings, programs.values())
     key = digest(
         "difftest",
         # the verdict rules: their version and the source of every module that decides a verdict
         f"rules-{RULES}" if config.confirm else "unconfirmed",
-        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "reference.py", "execute.py", "sandbox.py"),
-        repr(config.settings),
+        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "reference.py", "execute.py", "sandbox.py", "subjects"),
+        repr(settings),
         config.timeout,
         f"sandbox={config.sandbox}",
         [(c, programs[c].key if programs.get(c) and programs[c].ok else "none") for c, _ in subjects],
@@ -158,7 +169,7 @@ def difftest_all(
     if hit is not None:
         return _with_releases(hit, releases)
     parents = {rev.commit: rev.parents for rev in revisions}
-    result = difftest(subjects, config.settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm)
+    result = difftest(subjects, settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm)
     result.confinement = executor.confinement
     # Written only here, whole: every outcome in it was settled (confirm.py) before it was
     # compared, so an interrupted run leaves no verdict — confirmed or not — behind.

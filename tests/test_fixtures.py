@@ -22,6 +22,7 @@ import git
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import group_fixtures
 import histories as H  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -295,6 +296,7 @@ CORRECT = ["era2004", "era2004xen", "era2009", "era2017", "textonly", "macropare
 def test_every_fixture_file_is_ours_and_documented():
     readme = (H.FIXTURE_DIR / "README.md").read_text()
     used = {f.source for f in H.FIXTURES.values()} | {f.header for f in H.FIXTURES.values()}
+    used |= group_fixtures.files()
     for path in H.fixture_files():
         text = H.read_fixture(path.name)
         assert text.startswith("/* SPDX-License-Identifier: MIT */\n"), path.name

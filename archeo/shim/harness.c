@@ -29,14 +29,26 @@ const char archeo_commit[] = ARCHEO_COMMIT;
 struct archeo_item {
     unsigned int key;
     archeo_node_t node;
+#ifdef ARCHEO_AUGMENTS
+    unsigned long aug;          /* our augmentation: the size of the node's subtree */
+#endif
 };
 
-#define KEY(n) (ARCHEO_ENTRY((n), struct archeo_item, node)->key)
+#define KEY(n) (ARCHEO_ENTRY((archeo_node_t *)(n), struct archeo_item, node)->key)
 
+#ifdef ARCHEO_HAS_CACHED
+/* The cached ops keep the one tree in an rb_root_cached; every other op works on its rb_root
+ * and the harness then sets the leftmost itself (cache_refresh), so only the cached ops can
+ * make it wrong. */
+static struct rb_root_cached croot;
+#define root (croot.rb_root)
+#else
 static archeo_root_t root;
+#endif
 static unsigned long keyspace, poolsize;
 static unsigned char *cur;      /* current slot per key */
 static unsigned char *present;  /* is the current node in the tree (the harness's own record) */
+static unsigned char *other_in; /* is the key's other slot in the tree too (rb_add duplicates) */
 
 #ifdef ARCHEO_SANITIZE
 /* One allocation per entry, made on first use (zeroed, like the pool), so ASan sees node bounds. */
@@ -152,34 +164,157 @@ static void key_line(archeo_node_t *n)
     end_line();
 }
 
-/* ---------------------------------------------------------------- operations */
-static void op_insert(unsigned int k)
+/* ---------------------------------------------------------------- the API groups' state */
+/* The leftmost as the harness's own bounded walk finds it. */
+static archeo_node_t *walk_first(void)
 {
-    archeo_node_t **link = &root.rb_node, *parent = (archeo_node_t *)0, *node;
+    archeo_node_t *n = root.rb_node;
+    unsigned long steps = 0;
+    while (n && n->rb_left && ++steps <= poolsize) {
+        n = n->rb_left;
+        ARCHEO_BEAT();
+    }
+    return n;
+}
+
+/* After an op that changed the tree other than through the cached API: the cache is right. */
+static inline void cache_refresh(void)
+{
+#ifdef ARCHEO_HAS_CACHED
+    croot.rb_leftmost = walk_first();
+#endif
+}
+
+#ifdef ARCHEO_AUGMENTS
+#define AUG(n) (ARCHEO_ENTRY((archeo_node_t *)(n), struct archeo_item, node)->aug)
+static int aug_dirty = 1;       /* changed by ops that do not keep the augmentation */
+static archeo_node_t **aug_order;
+
+static unsigned long aug_compute(archeo_node_t *n)
+{
+    return 1 + (n->rb_left ? AUG(n->rb_left) : 0) + (n->rb_right ? AUG(n->rb_right) : 0);
+}
+
+/* Every node's value from scratch (children first), before an augmented op on a tree other
+ * ops changed. A walk that finds more nodes than the pool leaves the tree dirty. */
+static void aug_settle(void)
+{
+    archeo_node_t **stack = (archeo_node_t **)frames;
+    unsigned long sp = 0, count = 0;
+    if (root.rb_node)
+        stack[sp++] = root.rb_node;
+    while (sp) {
+        archeo_node_t *n = stack[--sp];
+        ARCHEO_BEAT();
+        if (count >= poolsize)
+            return;
+        aug_order[count++] = n;
+        if (n->rb_left)
+            stack[sp++] = n->rb_left;
+        if (n->rb_right)
+            stack[sp++] = n->rb_right;
+    }
+    while (count)
+        AUG(aug_order[count - 1]) = aug_compute(aug_order[count - 1]), count--;
+    aug_dirty = 0;
+}
+#define AUG_TOUCH() (aug_dirty = 1)
+#define AUG_READY() do { if (aug_dirty) aug_settle(); } while (0)
+#else
+#define AUG_TOUCH() ((void)0)
+#define AUG_READY() ((void)0)
+#endif
+
+#ifdef ARCHEO_HAS_AUG_INSERT
+#define ARCHEO_NEW_AUGMENT 1
+#endif
+#ifdef ARCHEO_HAS_AUG_ERASE
+#define ARCHEO_NEW_AUGMENT 1
+#endif
+#ifdef ARCHEO_NEW_AUGMENT
+/* The 2012 API's three callbacks, written here for our augmentation (as RB_DECLARE_CALLBACKS
+ * would write them from aug_compute): propagate stops where a value is already right. */
+static void aug_propagate(archeo_node_t *n, archeo_node_t *stop)
+{
+    unsigned long steps = 0;
+    while (n && n != stop && ++steps <= poolsize) {
+        unsigned long v = aug_compute(n);
+        if (AUG(n) == v)
+            break;
+        AUG(n) = v;
+        n = ARCHEO_PARENT(n);
+    }
+}
+
+static void aug_copy(archeo_node_t *old, archeo_node_t *fresh)
+{
+    AUG(fresh) = AUG(old);
+}
+
+static void aug_rotate(archeo_node_t *old, archeo_node_t *fresh)
+{
+    AUG(fresh) = AUG(old);
+    AUG(old) = aug_compute(old);
+}
+
+static const struct rb_augment_callbacks aug_callbacks = {
+    .propagate = aug_propagate, .copy = aug_copy, .rotate = aug_rotate,
+};
+#endif
+
+#if defined(ARCHEO_HAS_AUG2010_INSERT) || defined(ARCHEO_HAS_AUG2010_ERASE)
+/* The 2010 API's callback: recompute one node from its children. */
+static void aug_fix2010(archeo_node_t *n, void *data)
+{
+    (void)data;
+    AUG(n) = aug_compute(n);
+}
+#endif
+
+/* ---------------------------------------------------------------- operations */
+/* Search by key from the root and link K's current node where it belongs (its leftmost-ness
+ * in *leftmost). 0: linked, 1: the key is present (`dup`), 2: the walk went round (`cycle`). */
+static inline int link_by_key(unsigned int k, int *leftmost)
+{
+    archeo_node_t **link = &root.rb_node, *parent = (archeo_node_t *)0;
     unsigned long steps = 0;
 
+    *leftmost = 1;
     while (*link) {
         unsigned int pk;
         parent = *link;
         pk = KEY(parent);
         if (k < pk)
             link = &parent->rb_left;
-        else if (k > pk)
+        else if (k > pk) {
             link = &parent->rb_right;
-        else {
-            LINE("dup");
-            return;
-        }
+            *leftmost = 0;
+        } else
+            return 1;
         ARCHEO_BEAT();
-        if (__builtin_expect(++steps > poolsize, 0)) {
-            LINE("cycle");
-            return;
-        }
+        if (__builtin_expect(++steps > poolsize, 0))
+            return 2;
     }
-    node = NODE(k);
-    rb_link_node(node, parent, link);
-    rb_insert_color(node, &root);
+    rb_link_node(NODE(k), parent, link);
+    return 0;
+}
+
+static void op_insert(unsigned int k)
+{
+    int leftmost, r = link_by_key(k, &leftmost);
+
+    if (r == 1) {
+        LINE("dup");
+        return;
+    }
+    if (r == 2) {
+        LINE("cycle");
+        return;
+    }
+    rb_insert_color(NODE(k), &root);
     present[k] = 1;
+    cache_refresh();
+    AUG_TOUCH();
     LINE("ok");
 }
 
@@ -191,6 +326,8 @@ static void op_erase(unsigned int k)
     }
     rb_erase(NODE(k), &root);
     present[k] = 0;
+    cache_refresh();
+    AUG_TOUCH();
     LINE("ok");
 }
 
@@ -226,10 +363,16 @@ static void op_replace(unsigned int k)
         LINE("absent");
         return;
     }
+    if (other_in[k]) {
+        LINE("busy");
+        return;
+    }
     victim = node_of(k, cur[k]);
     fresh = node_of(k, cur[k] ^ 1u);
     rb_replace_node(victim, fresh, &root);
     cur[k] ^= 1u;
+    cache_refresh();
+    AUG_TOUCH();
     LINE("ok");
 #else
     (void)k;
@@ -315,13 +458,21 @@ static void op_verify(void)
     archeo_node_t *top = root.rb_node, *n;
     unsigned long count = 0, sp = 0, above = 0, height = 0;
     int have_height = 0, have_prev = 0;
-    int bad_parent, bad_order = 0, bad_red = 0, bad_height = 0;
+    int bad_parent, bad_order = 0, bad_red = 0, bad_height = 0, bad_aug = 0;
     unsigned int prev = 0;
+    archeo_node_t *in_first = (archeo_node_t *)0;
 
     if (!top) {
+#ifdef ARCHEO_HAS_CACHED
+        if (croot.rb_leftmost) {
+            LINE("bad leftmost");
+            return;
+        }
+#endif
         LINE("ok 0 0");
         return;
     }
+    (void)bad_aug;
     bad_parent = ARCHEO_PARENT(top) != (archeo_node_t *)0;
     n = top;
     for (;;) {
@@ -335,6 +486,10 @@ static void op_verify(void)
                 LINE("bad cycle");
                 return;
             }
+#ifdef ARCHEO_AUGMENTS
+            if (!aug_dirty && AUG(n) != aug_compute(n))
+                bad_aug = 1;
+#endif
             if (l) {
                 bad_parent |= ARCHEO_PARENT(l) != n;
                 bad_red |= red && ARCHEO_IS_RED(l);
@@ -363,7 +518,9 @@ static void op_verify(void)
         above = frames[sp].blacks;
         {
             unsigned int k = KEY(n);
-            if (have_prev && !(prev < k))
+            if (!in_first)
+                in_first = n;
+            if (have_prev && !(prev < k) && !(prev == k && present[k] && other_in[k]))
                 bad_order = 1;
             prev = k;
             have_prev = 1;
@@ -380,6 +537,12 @@ static void op_verify(void)
         LINE("bad red-red");
     else if (bad_height)
         LINE("bad black-height");
+#ifdef ARCHEO_HAS_CACHED
+    else if (croot.rb_leftmost != in_first)
+        LINE("bad leftmost");
+#endif
+    else if (bad_aug)
+        LINE("bad augment");
     else {
         PUTS("ok ");
         put_uint(count);
@@ -395,8 +558,11 @@ static void op_reset(void)
     root.rb_node = (archeo_node_t *)0;
     for (i = 0; i < keyspace; i++) {
         present[i] = 0;
+        other_in[i] = 0;
         ARCHEO_BEAT();
     }
+    cache_refresh();
+    AUG_TOUCH();
     LINE("ok");
 }
 
@@ -431,10 +597,15 @@ static void op_wipe(void)
     __builtin_memset(&root, 0, sizeof(root));
     __builtin_memset(cur, 0, keyspace);
     __builtin_memset(present, 0, keyspace);
+    __builtin_memset(other_in, 0, keyspace);
     fresh_pool();
+    cache_refresh();
+    AUG_TOUCH();
     LINE("ok");
     archeo_rt_segment_begin();
 }
+
+#include "harness_groups.c"
 
 /* ---------------------------------------------------------------- the batch */
 static unsigned long parse_uint(const char **p, const char *end)
@@ -470,6 +641,10 @@ static void setup(void)
     poolsize = 2 * keyspace;
     cur = archeo_rt_calloc(keyspace, 1);
     present = archeo_rt_calloc(keyspace, 1);
+    other_in = archeo_rt_calloc(keyspace, 1);
+#ifdef ARCHEO_AUGMENTS
+    aug_order = archeo_rt_calloc(poolsize + 1, sizeof(*aug_order));
+#endif
     frames = archeo_rt_calloc(poolsize + 2, sizeof(struct frame));
 #ifdef ARCHEO_SANITIZE
     items = archeo_rt_calloc(poolsize, sizeof(*items));
@@ -502,7 +677,7 @@ int archeo_run(const char *in, __SIZE_TYPE__ size)
         char code = *p++;
         unsigned long k = 0;
         int keyed = code == 'i' || code == 'e' || code == 'f' || code == 'n' || code == 'p' ||
-                    code == 'r' || code == 'c' || code == 'z';
+                    code == 'r' || code == 'c' || code == 'z' || group_keyed(code);
         line++;
         ARCHEO_BEAT();
         if (keyed) {
@@ -555,6 +730,8 @@ int archeo_run(const char *in, __SIZE_TYPE__ size)
         case 'x': op_reset(); break;
         case 'w': op_wipe(); break;
         default:
+            if (group_op(code, (unsigned int)k))
+                break;
             archeo_rt_fail(ARCHEO_EXIT_BATCH, "unknown operation", line);
         }
     }

@@ -1,5 +1,7 @@
 """rb_root_cached: a root that also remembers its leftmost node, so rb_first is O(1).
 
+`RootCached(root)` views an existing plain tree as a cached one, its leftmost right.
+
 Documented semantics (the kernel's rbtree documentation, "Cached rbtrees"):
 - rb_insert_color_cached(node, root, leftmost): the caller says whether the new node went left
   all the way down (it is then the new leftmost); rebalancing is rb_insert_color's;
@@ -24,9 +26,9 @@ class RootCached:
 
     __slots__ = ("root", "leftmost")
 
-    def __init__(self) -> None:
-        self.root = Root()
-        self.leftmost: Node | None = None
+    def __init__(self, root: Root | None = None) -> None:
+        self.root = root if root is not None else Root()
+        self.leftmost: Node | None = first(self.root) if root is not None else None
 
 
 def insert_color_cached(node: Node, root: RootCached, leftmost: bool) -> None:

@@ -1,0 +1,73 @@
+"""The later API groups on compiled C (our fixtures): the harness's group ops agree with the
+reference on a correct implementation, and each planted fault is found, attributed to its
+commit, ended by the fix, and shrunk to a witness of at most 12 operations that uses the
+faulty group's op. A revision without a group answers NA: an API difference, not a failure.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from archeo import ops
+from archeo.cache import Cache
+from archeo.difftest import Settings
+from archeo.mine import mine
+from archeo.pipeline import RunConfig, build_all, difftest_all, parse_all, program_runner
+from archeo.records import Target
+from archeo.subjects.rbtree import interp
+from group_fixtures import C_PATH, GROUP_FIXTURES, H_PATH, PLANTS, planted_history
+
+TARGET = Target(name="groups", paths=(C_PATH,), header_paths=(H_PATH,))
+CONFIG = RunConfig(settings=Settings(seeds=6, ops=8000), jobs=2, timeout=5)  # large seeds: past the 4000-key fill
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory):
+    root = tmp_path_factory.mktemp("groups")
+    history, steps = planted_history(root)
+    revisions = mine(TARGET, repo=history.path)
+    cache = Cache(root / "cache" / "stages")
+    models = parse_all(revisions, cache, 2, lambda *a: None)
+    programs = build_all(revisions, models, root / "cache", CONFIG, lambda *a: None)
+    result = difftest_all(revisions, programs, CONFIG, cache, None, lambda *a: None)
+    labels = {history.commits[i]: s.label for i, s in enumerate(steps)}
+    return history, steps, programs, result, labels
+
+
+def test_the_base_offers_every_group_op_and_matches_the_reference(planted):
+    history, _, programs, _, _ = planted
+    program = programs[history.commits[0]]
+    assert program.ok, program.error
+    assert set("".join(ops.GROUP_CODES.values())) <= set(program.ops)
+    run = program_runner(program, 5)
+    for profile in ("small", "large"):
+        for seed in range(2):
+            n = 3000 if profile == "small" else 12000  # large fills 4000 keys first
+            seq = ops.generate(seed, n, profile=profile, groups=ops.GROUPS)
+            used = {op.code for op in seq}
+            assert set("IERLPABab+&?[]u") <= used, profile
+            text = ops.encode(seq, ops.PROFILES[profile].keyspace)
+            outcome = run(text)
+            assert outcome.status == "ok"
+            assert list(outcome.lines) == interp.run_batch(text).split("\n")[:-2]
+
+
+def test_the_run_mixes_the_groups_in(planted):
+    _, _, _, result, _ = planted
+    assert result.settings.groups == ops.GROUPS
+
+
+@pytest.mark.parametrize("name", PLANTS)
+def test_each_group_plant_is_found_attributed_ended_and_shrunk(planted, name):
+    history, steps, _, result, labels = planted
+    fixture = GROUP_FIXTURES[name]
+    index = next(i for i, s in enumerate(steps) if s.label == name)
+    commit, fix = history.commits[index], history.commits[index + 1]
+    changes = [c for c in result.changes if c.introduced_by == commit]
+    levels = {c.level for c in changes}
+    assert fixture.trace in levels, (name, levels)
+    for change in changes:
+        assert change.ended_by == fix, name
+        assert change.witness is not None and 1 <= len(change.witness.ops) <= 12, (name, change.witness)
+        assert any(tok.split()[0] in fixture.op for tok in change.witness.ops), (name, change.witness.ops)
+    assert not {c.introduced_by for c in result.changes} - {history.commits[i] for i, s in enumerate(steps) if s.label in PLANTS}

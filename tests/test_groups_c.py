@@ -71,3 +71,24 @@ def test_each_group_plant_is_found_attributed_ended_and_shrunk(planted, name):
         assert change.witness is not None and 1 <= len(change.witness.ops) <= 12, (name, change.witness)
         assert any(tok.split()[0] in fixture.op for tok in change.witness.ops), (name, change.witness.ops)
     assert not {c.introduced_by for c in result.changes} - {history.commits[i] for i, s in enumerate(steps) if s.label in PLANTS}
+
+
+def test_api_eras_name_the_commits_that_changed_the_groups(planted, tmp_path):
+    from archeo.report.findings import _api_eras
+    from archeo.study import Study
+
+    history, steps, programs, result, _ = planted
+    revisions = mine(TARGET, repo=history.path)
+    cache = Cache(tmp_path / "stages")
+    models = parse_all(revisions, cache, 2, lambda *a: None)
+    study = Study(TARGET, str(history.path), history.commits[-1], revisions, models, {}, {}, programs, result, "test")
+    order = {c: i for i, c in enumerate(history.commits)}
+    eras = _api_eras(study, order)
+    rows = {row["group"]: row for row in eras["groups"]}
+    assert set(rows) == set(ops.GROUPS)
+    rcu = rows["rcu"]["spans"]  # norcu drops it, its fix brings it back
+    norcu = history.commits[next(i for i, s in enumerate(steps) if s.label == "norcu")]
+    assert rcu[0] == {"from": history.commits[0], "to": norcu}
+    assert rcu[1] == {"from": history.commits[-1], "to": None}
+    assert [e["commit"] for e in eras["events"]] == [history.commits[0], norcu, history.commits[-1]]
+    assert eras["events"][1]["removed"] == ["rcu"]

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections import Counter
 
 from .. import schemas
+from ..api import ApiError, derive_api
 from ..compare import LEVELS, rank
 from ..study import Study
+from ..subjects.rbtree.groups import groups_of
 from .mutation import mutation_findings
 from .words import REFERENCE, plural
 
@@ -394,7 +396,45 @@ def _history(study: Study, revisions: list[dict]) -> dict:
     node_size = [
         {"commit": r["commit"], "date": r["date"], "node_size": r["node_size"]} for r in revisions if r["node_size"] is not None
     ]
-    return {"functions": functions, "macros": macros, "events": events, "node_size": node_size}
+    out = {"functions": functions, "macros": macros, "events": events, "node_size": node_size}
+    eras = _api_eras(study, order)
+    if eras["groups"]:  # only histories with a later API group have the key (Xen's JSON is unchanged)
+        out["api_eras"] = eras
+    return out
+
+
+def _groups(model) -> list[str]:
+    """The later API groups a revision offers, as its harness would see them (archeo/api.py)."""
+    try:
+        return list(groups_of(derive_api(model).ops))
+    except ApiError:
+        return []
+
+
+def _api_eras(study: Study, order: dict) -> dict:
+    """Which API groups each revision has: every group's spans (the commit it appeared in, the
+    commit it disappeared in or null), and one event per commit that changed the set."""
+    spans = _spans(study, _groups)
+    counts: Counter = Counter()
+    for m in study.models.values():
+        if m.ok:
+            counts.update(_groups(m))
+    groups = sorted(
+        ({"group": g, "spans": s, "revisions": counts[g]} for g, s in spans.items()),
+        key=lambda row: (order[row["spans"][0]["from"]], row["group"]),
+    )
+    changed: dict[str, dict] = {}
+    for row in groups:
+        for span in row["spans"]:
+            for commit, key in ((span["from"], "added"), (span["to"], "removed")):
+                if commit is not None:
+                    changed.setdefault(commit, {"added": [], "removed": []})[key].append(row["group"])
+    by = {r.commit: r for r in study.revisions}
+    events = [
+        {"commit": c, "date": by[c].date, "added": sorted(v["added"]), "removed": sorted(v["removed"])}
+        for c, v in sorted(changed.items(), key=lambda item: order[item[0]])
+    ]
+    return {"groups": groups, "events": events}
 
 
 _EVENT_LISTS = (

@@ -208,6 +208,17 @@ def _history_md(f: dict) -> list[str]:
     h = f["history"]
     by_commit = {r["commit"]: r for r in f["revisions"]}
     out = ["## 4. API and layout", ""]
+    eras = h.get("api_eras")
+    if eras:
+        out += ["### API eras (the later rbtree API groups)", ""]
+        for row in eras["groups"]:
+            out.append(f"- {_code(row['group'])}: {_span_text(row['spans'], by_commit)} ({plural(row['revisions'], 'revision')})")
+        out.append("")
+        for e in eras["events"]:
+            bits = [f"+ {', '.join(_code(g) for g in e['added'])}"] if e["added"] else []
+            bits += [f"− {', '.join(_code(g) for g in e['removed'])}"] if e["removed"] else []
+            out.append(f"- {e['date'][:10]} [{_code(_short(e['commit']))}](revisions/{e['commit']}.md): {'; '.join(bits)}")
+        out.append("")
     if h["events"]:
         out += ["### What appeared and disappeared", ""]
         for e in h["events"]:

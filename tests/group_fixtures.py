@@ -36,7 +36,7 @@ GROUP_FIXTURES = {
     for f in (
         GroupFixture("groups", "groups.c", "groups.h", "", "same", "",
                      "every later API group, written from the documented semantics"),
-        GroupFixture("cachedleft", "cachedleft.c", "groups.h", "cached", "observable", "E",
+        GroupFixture("cachedleft", "cachedleft.c", "groups.h", "cached", "invariant", "E",
                      "rb_erase_cached forgets to move the leftmost on"),
         GroupFixture("augrotate", "augrotate.c", "groups.h", "augmented", "invariant", "A",
                      "the augment rotate callback is not called on a left rotation"),

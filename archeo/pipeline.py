@@ -249,6 +249,7 @@ def run_study(
     timings = {}
 
     start = time.perf_counter()
+    tick("mine", 0, 1)  # named while it runs (a first clone or a long history takes a while)
     repository = open_repo(repo, target, cache_root)
     head = _commit_of(repository, rev)
     if head is None:

@@ -13,6 +13,7 @@ from html import escape
 from . import figures as figs
 from .mutation import mutation_html
 from .words import (
+    EVENT_WORDS,
     MARKER,
     MATRIX_CAPTION,
     history_text,
@@ -322,15 +323,7 @@ def _history(f: dict, by_commit: dict) -> str:
                 items.append(f"<li>{head}: the file is removed, and with it {gone}</li>")
                 continue
             bits = []
-            for key, word in (
-                ("functions_added", "+ functions"),
-                ("functions_removed", "− functions"),
-                ("macros_added", "+ macros"),
-                ("macros_removed", "− macros"),
-                ("signatures_changed", "signature changed"),
-                ("renamed", "renamed"),
-                ("structs_changed", "layout changed"),
-            ):
+            for key, word in EVENT_WORDS:
                 if e[key]:
                     bits.append(f"{word}: " + ", ".join(f"<code>{_e(n)}</code>" for n in e[key]))
             if e["api_added"] or e["api_removed"]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .mutation import mutation_md
 from .words import (
+    EVENT_WORDS,
     MARKER,
     MATRIX_CAPTION,
     history_text,
@@ -227,15 +228,7 @@ def _history_md(f: dict) -> list[str]:
                 out.append(f"{head} the file is removed, and with it {plural(len(e['functions_removed']), 'function')} and {plural(len(e['macros_removed']), 'macro')}")
                 continue
             bits = []
-            for key, word in (
-                ("functions_added", "+ functions"),
-                ("functions_removed", "− functions"),
-                ("macros_added", "+ macros"),
-                ("macros_removed", "− macros"),
-                ("signatures_changed", "signature changed"),
-                ("renamed", "renamed"),
-                ("structs_changed", "layout changed"),
-            ):
+            for key, word in EVENT_WORDS:
                 if e[key]:
                     bits.append(f"{word}: {', '.join(_code(n) for n in e[key])}")
             if e["api_added"] or e["api_removed"]:

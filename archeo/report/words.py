@@ -72,6 +72,17 @@ def history_text(inputs: dict, summary: dict) -> str:
     return f"{plural(summary['revisions'], 'revision')}, the last {inputs['last_commit']} ({(inputs['last_date'] or '')[:10]})"
 
 
+#: what appeared or changed at a revision (history.events), in the words every format uses
+EVENT_WORDS = (
+    ("functions_added", "+ functions"),
+    ("functions_removed", "− functions"),
+    ("macros_added", "+ macros"),
+    ("macros_removed", "− macros"),
+    ("signatures_changed", "signature changed"),
+    ("renamed", "renamed"),
+    ("structs_changed", "layout changed"),
+)
+
 MATRIX_CAPTION = (
     "Strongest difference between two equivalence classes (rows as in the table above; columns by class number). "
     "Members of a class have identical outcomes on every sequence, so one cell stands for every pair of their members. "

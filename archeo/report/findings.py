@@ -151,7 +151,6 @@ def _revision_entry(study: Study, r, verdict, klass: int | None) -> dict:
             "node_size": program.node_size,
             "ops": list(program.ops),
             "sanitize": program.sanitize,
-            "key": program.key,
             "error": _first_line(program.error),
         }
     tested = verdict is not None and verdict.status == "tested"

@@ -55,7 +55,13 @@ def main() -> int:
     t = totals(results)
     print(f"\n{t['made']} mutants, kill score {100 * t['kill_score']:.1f}% overall, {seconds:.0f}s with {args.jobs} jobs")
     for r in results:
-        print(f"  {r.commit[:12]}: {r.seconds:.0f}s")
+        shown = [m.equivalence for m in r.mutants if m.equivalent]
+        against = [m for m in r.survivors if not m.equivalent]
+        built = r.counts["made"] - r.counts["stillborn"]
+        raw = (r.counts["killed"] + r.counts["crashed"] + r.counts["hung"]) / built if built else float("nan")
+        print(f"  {r.commit[:12]}: {r.seconds:.0f}s; equivalent shown: {shown.count('object-code')} by object code, "
+              f"{shown.count('bounded')} by the bounded check; survivors counted against: {len(against)}; "
+              f"raw score {100 * raw:.1f}%")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(to_json(results, settings, seconds), f, indent=1)

@@ -10,8 +10,10 @@ construction, so a survivor counts as equivalent only when one of two checks sho
    file name), so no input can tell them apart.
 2. **A bounded exhaustive check**: every operation sequence up to a small length over a few
    keys, each followed by probes of the whole state (dump, verify, first/last, find/next/prev/
-   empty of every key), joined into one batch by `w` and run in digest mode, so the two
-   programs' traces are compared segment by segment. No difference on any of them shows
+   empty of every key), and every insertion order of 7 keys followed by no or one erase (of 6
+   keys, by two), each followed by a dump and a check — every shape the insert and erase
+   repairs meet up to that size — joined into one batch by `w` and run in digest mode, so the
+   two programs' traces are compared segment by segment. No difference on any of them shows
    equivalence within those bounds; a difference is the sequence the mutant escapes by.
 
 Everything else a survivor does — a difference on the deeper seeds, or on the bounded
@@ -33,6 +35,8 @@ from .compare import compare
 KEYS = 4  # keys 0..3
 LONG = 5  # every insert/erase sequence up to this length...
 SHORT = 3  # ...and every sequence of any modifying operation up to this one
+TREE_KEYS = 7  # every insertion order of 7 keys, then no erase or any one erase...
+PAIR_KEYS = 6  # ...and of 6 keys, then any two erases: every shape erase repairs, up to that size
 LONG_CODES = "ie"
 SHORT_CODES = "iecr"  # RB_CLEAR_NODE and rb_replace_node too
 PROBE_BARE = "dv<>"
@@ -50,7 +54,8 @@ class Bounded:
     def describe(self) -> str:
         return (
             f"every sequence of up to {LONG} inserts and erases and of up to {SHORT} inserts, erases, "
-            f"clears and replaces over keys 0..{KEYS - 1}, each followed by {len(_probes())} probes "
+            f"clears and replaces over keys 0..{KEYS - 1}, each followed by {len(_probes())} probes; every "
+            f"insertion order of {TREE_KEYS} keys with no or one erase, and of {PAIR_KEYS} keys with two "
             f"({len(self.segments):,} sequences)"
         )
 
@@ -60,26 +65,42 @@ def _probes() -> list[opslib.Op]:
 
 
 def _sequences():
+    """Short sequences of every modifying operation over a few keys, each with every probe."""
     seen = set()
+    probes = tuple(_probes())
     for length, codes in [(n, LONG_CODES) for n in range(LONG + 1)] + [(n, SHORT_CODES) for n in range(SHORT + 1)]:
         alphabet = [opslib.Op(c, k) for c in codes for k in range(KEYS)]
         for seq in itertools.product(alphabet, repeat=length):
             if seq not in seen:
                 seen.add(seq)
-                yield seq
+                yield seq + probes
+
+
+def _trees():
+    """Larger trees: every insertion order, then erases, each followed by a dump and a check
+    (shape, colours and invariants say everything about a tree of this size)."""
+    tail = (opslib.DUMP, opslib.VERIFY, opslib.FIRST, opslib.LAST)
+    for order in itertools.permutations(range(TREE_KEYS)):
+        inserts = tuple(opslib.Op("i", k) for k in order)
+        yield inserts + tail
+        for k in range(TREE_KEYS):
+            yield inserts + (opslib.Op("e", k),) + tail
+    for order in itertools.permutations(range(PAIR_KEYS)):
+        inserts = tuple(opslib.Op("i", k) for k in order)
+        for a, b in itertools.permutations(range(PAIR_KEYS), 2):
+            yield inserts + (opslib.Op("e", a), opslib.Op("e", b)) + tail
 
 
 @lru_cache(maxsize=1)
 def bounded() -> Bounded:
-    """The material, made once per process (about 40,000 sequences, 1 M operations)."""
-    probes = tuple(_probes())
-    segments = tuple(tuple(seq) + probes for seq in _sequences())
+    """The material, made once per process (about 100,000 sequences, 2 M operations)."""
+    segments = tuple(_sequences()) + tuple(_trees())
     ops: list[opslib.Op] = []
     for i, seg in enumerate(segments):
         if i:
             ops.append(opslib.WIPE)
         ops.extend(seg)
-    return Bounded(segments, opslib.encode(ops, KEYS), tuple(op.code for op in ops))
+    return Bounded(segments, opslib.encode(ops, max(KEYS, TREE_KEYS, PAIR_KEYS)), tuple(op.code for op in ops))
 
 
 def first_differing_segment(original_lines, mutant_lines) -> int | None:
@@ -103,7 +124,7 @@ def bounded_difference(original_runner, mutant_runner) -> tuple[str, tuple[str, 
     if index is None:  # the same lines, a different ending (a crash after the last segment)
         index = len(material.segments) - 1
     segment = material.segments[min(index, len(material.segments) - 1)]
-    batch = opslib.encode(segment, KEYS)
+    batch = opslib.encode(segment, max(KEYS, TREE_KEYS, PAIR_KEYS))
     verdict = compare([op.code for op in segment], original_runner(batch), mutant_runner(batch))
     if verdict.level == "same":
         # Alone it agrees: the difference needs the segments before it (state a revision kept

@@ -310,3 +310,17 @@ def test_the_bounded_check_finds_a_planted_fault_and_passes_a_text_only_change(c
     assert bounded_difference(base, runner("textonly")) is None
     level, sequence, _ = bounded_difference(base, runner("observable"))
     assert level == "observable" and any(op.startswith("n ") for op in sequence)
+
+
+def test_a_mutant_the_compiler_makes_identical_is_equivalent_by_object_code(cache, builder):
+    """A dead local added to rb_first: -O2 drops it, the object code is the original's, and
+    the survivor is shown equivalent without the bounded check."""
+    rev = fixture_revision("era2009")
+    unit = load_unit(rev)
+    some = pick(enumerate_mutants(unit), "rb_first", "delete-statement")
+    original_text = unit.texts[some.ext]
+    at = original_text.index("{") + 1
+    dead = replace(some, function_text=original_text[:at] + " int archeo_dead = 0; (void) archeo_dead;" + original_text[at:])
+    result = mutate_revision(rev, parse_revision(rev), cache, FAST, builder=builder, unit=unit, mutants=[dead])
+    (r,) = result.mutants
+    assert r.status == "survived" and r.equivalent and r.equivalence == "object-code", r

@@ -82,9 +82,10 @@ INTRO = (
     "Mutants of each revision's own functions (made on the pycparser AST, printed back as C, built and run in the "
     "same sandbox), each difftested against its own revision on the usual seeds. Killed columns give the strongest "
     "level that differed; survivors passed the usual seeds. A survivor is *equivalent* only when shown to be: the "
-    "same object code as its original, or no difference on every sequence of up to 5 inserts and erases (3 with "
-    "clears and replaces) over 4 keys, each followed by probes of the whole tree; every other survivor counts "
-    "against the score. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent); "
+    "same object code as its original, or no difference on a bounded exhaustive check — every sequence of up to 5 "
+    "inserts and erases (3 with clears and replaces) over 4 keys, each followed by probes of the whole tree, and every "
+    "insertion order of 7 keys with no or one erase (6 keys, two erases), each followed by a dump and a check; every "
+    "other survivor counts against the score. Kill score = (killed + crashed + hung) / (made − stillborn − equivalent); "
     "raw score = (killed + crashed + hung) / (made − stillborn), which counts no survivor as equivalent."
 )
 

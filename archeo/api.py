@@ -115,6 +115,18 @@ class _Spelled:
         """The function-like macro playing `role` in `macros`, by either spelling."""
         return next((n for n in dict.fromkeys((self.affix.spell(role), role)) if _function_macro(macros, n)), None)
 
+    def accessor(self, macros: dict, role: str) -> str | None:
+        """A header's accessor playing `role` (`rb_parent`, `rb_is_red`...): a function-like
+        macro, or an inline function of the header taking one node (later copies made them so)."""
+        name = self.macro_name(macros, role)
+        if name:
+            return name
+        for candidate in dict.fromkeys((self.affix.spell(role), role)):
+            fn = self.model.function(candidate)
+            if fn is not None and fn.origin == "header" and len(fn.params) == 1:
+                return candidate
+        return None
+
 
 # ---------------------------------------------------------------- derivation
 def derive_api(model: Model) -> HarnessApi:
@@ -163,8 +175,8 @@ def derive_api(model: Model) -> HarnessApi:
     elif "RB_RED" not in header:
         notes.append(f"RB_RED={rb_red} read from the revision's .c (its header no longer defines it)")
 
-    if spelled.macro_name(header, "rb_parent"):
-        name = spelled.macro_name(header, "rb_parent")
+    if spelled.accessor(header, "rb_parent"):
+        name = spelled.accessor(header, "rb_parent")
         parent = f"{name}(n)"
         notes.append(f"parent via the header's {name}()")
     elif layout == "fields":
@@ -174,12 +186,12 @@ def derive_api(model: Model) -> HarnessApi:
         parent = f"(({node_type} *)((n)->{packed} & ~3UL))"
         notes.append(f"parent via {packed} & ~3")
 
-    if spelled.macro_name(header, "rb_is_red"):
-        name = spelled.macro_name(header, "rb_is_red")
+    if spelled.accessor(header, "rb_is_red"):
+        name = spelled.accessor(header, "rb_is_red")
         is_red = f"{name}(n)"
         notes.append(f"colour via the header's {name}()")
-    elif spelled.macro_name(header, "rb_color"):
-        name = spelled.macro_name(header, "rb_color")
+    elif spelled.accessor(header, "rb_color"):
+        name = spelled.accessor(header, "rb_color")
         is_red = f"({name}(n) == {rb_red})"
         notes.append(f"colour via the header's {name}()")
     elif layout == "fields":

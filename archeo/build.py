@@ -40,7 +40,7 @@ from pathlib import Path, PurePosixPath
 from . import elfcheck
 from .api import ApiError, config_header, derive_api
 from .errors import ArcheoError
-from .platforms import CompilePlan, plan, revision_files, safe_relative, stage, write_exact
+from .platforms import INCLUDE_DIRECTIVE, CompilePlan, includes, plan, revision_files, safe_relative, stage, write_exact
 from .records import Model, Program, Revision
 from .sandbox import NO_SANDBOX_FLAG, denied_call, raise_if_refused
 
@@ -69,7 +69,6 @@ SANITIZE_FLAGS = (
 )
 COMPILE_TIMEOUT = 300  # seconds; a compiler that takes longer is our problem, not a result
 
-_INCLUDE = re.compile(r'^[ \t]*(?:#|%:)[ \t]*(include|include_next|import)\b[ \t]*(.*)$', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -106,7 +105,7 @@ class _Layout:
 def check_includes(text: str, path: str) -> str | None:
     """Why the revision may not be compiled, or None: an `#include` must name a relative path
     without `..` (no reaching outside the build directory), and must not be computed."""
-    for match in _INCLUDE.finditer(text):
+    for match in INCLUDE_DIRECTIVE.finditer(text):
         line = text.count("\n", 0, match.start()) + 1
         rest = match.group(2).strip()
         directive = f"#{match.group(1)} {rest}".strip()
@@ -123,12 +122,7 @@ def check_includes(text: str, path: str) -> str | None:
 
 def _include_targets(text: str) -> list[str]:
     """The `<...>`/`"..."` include targets of a text, in order, brackets kept."""
-    out = []
-    for match in _INCLUDE.finditer(text):
-        m = re.match(r'^(<[^>]*>|"[^"]*")', match.group(2).strip())
-        if m and match.group(1) != "import":
-            out.append(m.group(1))
-    return out
+    return [f"<{name}>" if kind == "<" else f'"{name}"' for _, kind, name in includes(text)]
 
 
 def layout_for(rev: Revision) -> _Layout:

@@ -233,3 +233,22 @@ def test_run_with_paths_and_flags_and_no_target_file(history, tmp_path):
     assert len(revisions) == 6
     assert all(r["build"]["ok"] for r in revisions)
     assert {(r["vs_reference"] or {}).get("level") for r in revisions} <= {"same", "api"}
+
+
+def test_a_suffix_and_an_inline_accessor_are_found_by_role(tmp_path, by_label):
+    rev = by_label["add"]
+    macro = "#define rb_parent(r)  ((struct rb_node *)((r)->__rb_parent_color & ~3UL))"
+    inline = ("static inline struct rb_node *rb_parent(const struct rb_node *r)\n"
+              "{\n    return (struct rb_node *)(r->__rb_parent_color & ~3UL);\n}")
+    assert macro in rev.header_text
+
+    def suffixed(text: str) -> str:
+        return re.sub(r"\b(rb_(?:insert_color|erase|first|last|next|prev|replace_node|link_node))\b", r"\1_v2", text)
+
+    variant = replace(rev, text=suffixed(rev.text), header_text=suffixed(rev.header_text.replace(macro, inline)))
+    model = parse_revision(variant)
+    assert model.ok, model.error
+    program = Builder(tmp_path).build(variant, model)
+    assert program.ok, program.error
+    assert any("rb_insert_color_v2" in n for n in program.notes)
+    assert "parent via the header's rb_parent()" in program.notes

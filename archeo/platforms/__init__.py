@@ -22,6 +22,7 @@ from pathlib import Path
 from ..errors import ArcheoError
 from ..records import Revision
 from .base import (  # noqa: F401 (the package's names)
+    INCLUDE_DIRECTIVE,
     CompilePlan,
     STUB_STAGE,
     header_dirs,

@@ -15,7 +15,7 @@ from ..records import CompileSettings, Revision
 
 STUB_STAGE = "archeo-stubs"  # where a plan's chosen stubs are staged, inside the build tree
 
-_INCLUDE = re.compile(r'^[ \t]*(?:#|%:)[ \t]*(include|include_next|import)\b[ \t]*(.*)$', re.MULTILINE)
+INCLUDE_DIRECTIVE = re.compile(r'^[ \t]*(?:#|%:)[ \t]*(include|include_next|import)\b[ \t]*(.*)$', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class CompilePlan:
 def includes(text: str) -> list[tuple[int, str, str]]:
     """(line, kind, name) of every `#include` with a literal target: kind is `<` or `"`."""
     out = []
-    for match in _INCLUDE.finditer(text or ""):
+    for match in INCLUDE_DIRECTIVE.finditer(text or ""):
         m = re.match(r'^(?:<([^>]*)>|"([^"]*)")', match.group(2).strip())
         if m and match.group(1) != "import":
             line = text.count("\n", 0, match.start()) + 1

@@ -301,7 +301,8 @@ def write_target(
     *,
     description: str = "",
     urls: Iterable[str] = (),
-    reference: str = "rbtree",
+    subject: str = "rbtree",
+    platform: str = "xen",
     release_pattern: str = "RELEASE-*",
     expectations: Iterable[object] = (),
 ) -> Path:
@@ -319,7 +320,8 @@ def write_target(
         f"urls = {arr(urls)}",
         f"paths = {arr(paths)}",
         f"header_paths = {arr(header_paths)}",
-        f"reference = {_toml_str(reference)}",
+        f"subject = {_toml_str(subject)}",
+        f"platform = {_toml_str(platform)}",
         f"release_pattern = {_toml_str(release_pattern)}",
     ]
     for e in expectations:

@@ -634,7 +634,7 @@ def test_write_target_round_trips(tmp_path):
                                         "added": 3, "removed": 1}])
     data = tomllib.loads(out.read_text())
     assert data["name"] == "toy" and data["paths"] == ["a/rbtree.c"]
-    assert data["header_paths"] == ["a/rbtree.h"] and data["reference"] == "rbtree"
+    assert data["header_paths"] == ["a/rbtree.h"] and data["subject"] == "rbtree"
     assert data["urls"] == ["https://example.invalid/x.git"]
     assert data["expectations"][0] == {"commit": "abc123", "date": "2004-01-15", "added": 10,
                                        "removed": 0, "note": 'new "file"'}

@@ -41,3 +41,27 @@ def test_target_from_paths():
     assert t.name == "tree" and t.paths == ("src/tree.c",) and t.header_paths == ("include/tree.h",)
     with pytest.raises(ArcheoError):
         target_from_paths([])
+
+
+def test_subject_platform_and_build_settings_are_read():
+    from archeo.target import target_from_dict
+
+    t = target_from_dict({"name": "x", "paths": ["a.c"], "reference": "rbtree"})
+    assert t.subject == "rbtree" and t.reference == "rbtree" and t.compile.platform == ""
+    t = target_from_dict({"name": "x", "paths": ["a.c"], "subject": "rbtree", "platform": "userland",
+                          "include_dirs": [".", "include/"], "defines": ["A", "B=1"], "std": "gnu11"})
+    assert (t.compile.platform, t.compile.include_dirs, t.compile.defines, t.compile.std) == (
+        "userland", (".", "include"), ("A", "B=1"), "gnu11")
+
+
+@pytest.mark.parametrize("key, value, words", [
+    ("platform", "windows", "unknown platform"),
+    ("include_dirs", ["../up"], "not inside the repository"),
+    ("defines", ["A B"], "is not NAME or NAME=VALUE"),
+    ("std", "-O3", "is not a C standard"),
+])
+def test_bad_build_settings_are_one_line_errors(key, value, words):
+    from archeo.target import target_from_dict
+
+    with pytest.raises(ArcheoError, match=words):
+        target_from_dict({"name": "x", "paths": ["a.c"], key: value}, source="t.toml")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import time
 from dataclasses import replace
 
 import pytest
@@ -162,17 +161,14 @@ def test_an_equivalent_mutant_survives_and_is_listed(cache, builder):
     assert doc["revisions"][0]["survivors"][0]["equivalent"] is True
 
 
-def test_a_looping_mutant_is_hung_within_the_timeout(cache, builder):
+def test_a_looping_mutant_is_hung(cache, builder):
     rev = fixture_revision("era2009")
     unit = load_unit(rev)
     loop = pick(enumerate_mutants(unit), "rb_first", "delete-statement", "n = n->rb_left")
     settings = replace(FAST, witness=False)
-    start = time.perf_counter()
     result = mutate_revision(rev, parse_revision(rev), cache, settings, builder=builder, unit=unit, mutants=[loop])
     (r,) = result.mutants
     assert r.status == "hung" and r.level == "hang" and r.kind in ("cpu-limit", "timeout"), r
-    assert r.seconds < settings.timeout
-    assert time.perf_counter() - start < 30
 
 
 def test_stillborn_mutants_are_counted_apart(cache, builder):

@@ -222,3 +222,20 @@ def test_the_compiler_reads_nothing_outside_its_tree(outside, cache):
     assert os.path.exists(outside["secret"])  # it is there: the assembler was not let in
     assert "secret" in program.error and any(w in program.error for w in ("not found", "Permission denied")), program.error
     assert_nothing_left(outside, program.error)
+
+
+def test_a_machine_that_cannot_confine_is_refused_in_one_line(tmp_path):
+    """Where seccomp cannot be installed the program refuses to start (exit 4, one line);
+    archeo says so once, naming the flag that accepts the risk. (A stand-in program: this
+    machine has seccomp.)"""
+    from archeo.errors import ArcheoError
+
+    stand_in = tmp_path / "program"
+    stand_in.write_text("#!/bin/sh\necho 'archeo-sandbox: cannot confine the program: seccomp: Invalid argument' >&2\nexit 4\n")
+    stand_in.chmod(0o755)
+    with pytest.raises(ArcheoError) as error:
+        probe(str(stand_in), str(tmp_path))
+    message = str(error.value)
+    assert "\n" not in message and "seccomp: Invalid argument" in message and "--no-sandbox" in message
+    with Executor() as ex, pytest.raises(ArcheoError):
+        ex.run(str(stand_in), "archeo-batch 1 4\nd\n")

@@ -81,7 +81,7 @@ def _index_axis(ax, revisions: list[dict]) -> None:
     ax.set_xlim(-0.6, n - 0.4)
     ax.set_xticks(range(n), minor=True)
     if n <= 12:
-        ax.set_xticks(range(n), [d for d in dates], rotation=45, ha="right", fontsize=7)
+        ax.set_xticks(range(n), [d for d in dates], fontsize=7)
     else:
         firsts, gap = [], max(2, n // 12)  # a label at least `gap` revisions after the previous one
         for i, d in enumerate(dates):

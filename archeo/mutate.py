@@ -41,7 +41,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from . import ops as opslib
@@ -84,6 +84,7 @@ class MutateSettings:
             ops=self.deep_ops,
             first_seed=self.usual.first_seed + self.usual.seeds,
             profiles=("large", "small"),
+            groups=self.usual.groups,
         )
 
     def as_dict(self) -> dict:
@@ -389,6 +390,26 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
 
 
 # ---------------------------------------------------------------- many revisions
+def with_model_groups(settings: MutateSettings, models: Sequence[Model | None]) -> MutateSettings:
+    """The settings with the later API groups the revisions offer mixed into every phase's
+    sequences (unless the caller chose groups): mutants in rb_erase_cached or rb_next_postorder
+    are only killable by sequences that call them."""
+    from .api import ApiError, derive_api
+    from .subjects.rbtree.groups import groups_of
+
+    if settings.usual.groups:
+        return settings
+    have = ""
+    for model in models:
+        if model is not None and model.ok:
+            try:
+                have += "".join(derive_api(model).ops)
+            except ApiError:
+                continue
+    groups = groups_of(have)
+    return replace(settings, usual=replace(settings.usual, groups=groups)) if groups else settings
+
+
 def mutate_history(
     revisions: Sequence[Revision],
     models: dict[str, Model],
@@ -402,6 +423,7 @@ def mutate_history(
     from .execute import Executor, Limits
 
     builder = Builder(cache_dir, sandbox=settings.sandbox)
+    settings = with_model_groups(settings, [models.get(r.commit) for r in revisions if r.present])
     material = Material(settings)
     with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor:
         return [
@@ -527,6 +549,22 @@ def totals(results: Sequence[MutationResult]) -> dict:
     return total
 
 
+def by_group(results: Sequence[MutationResult]) -> dict[str, dict]:
+    """totals() per API group of the mutated function (archeo/subjects/rbtree/groups.py), so the
+    mutants of the later groups' functions are counted apart from the core's."""
+    from .subjects.rbtree.groups import function_group
+
+    split: dict[str, list[MutantResult]] = {}
+    for r in results:
+        for m in r.mutants:
+            split.setdefault(function_group(m.mutant.function), []).append(m)
+    out = {}
+    for group in sorted(split, key=lambda g: (g != "core", g)):
+        part = MutationResult(commit="", date="", subject="", path="", round_trip=RoundTrip("", True, True), mutants=split[group])
+        out[group] = totals([part])
+    return out
+
+
 def to_json(results: Sequence[MutationResult], settings: MutateSettings = MutateSettings(), seconds: float | None = None) -> dict:
     """The `archeo mutate --json` document."""
     doc = {
@@ -536,6 +574,9 @@ def to_json(results: Sequence[MutationResult], settings: MutateSettings = Mutate
         "revisions": [result_json(r) for r in results],
         "total": totals(results),
     }
+    groups = by_group(results)
+    if set(groups) - {"core"}:  # only when a later API group's functions were mutated
+        doc["by_group"] = groups
     if seconds is not None:
         doc["seconds"] = round(seconds, 1)
     return doc

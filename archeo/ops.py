@@ -516,6 +516,9 @@ class _Generator:
         return model.present(rng) if model and rng.random() < 0.8 else rng.randrange(model.keyspace)
 
     def _insert_with(self, code: str) -> None:
+        if self.model and self.rng.random() < 0.1:  # sometimes a present key: `dup`
+            self.out.append(Op(code, self.model.present(self.rng)))
+            return
         key = self.model.absent(self.rng)
         if key is None:
             return self._erase_with(code.translate(_ERASE_OF))

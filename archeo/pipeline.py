@@ -191,9 +191,10 @@ def mutate_all(
     from .mutate import MutateSettings, mutate_history
 
     chosen = [r for r in parse_revision_filter(revisions, list(config.mutate)) if r.present]
-    settings = MutateSettings(max_mutants=config.max_mutants, usual=config.settings, timeout=config.timeout,
+    usual = with_groups(config.settings, [programs.get(r.commit) for r in chosen])  # the mutated code's own groups
+    settings = MutateSettings(max_mutants=config.max_mutants, usual=usual, timeout=config.timeout,
                               sandbox=config.sandbox)
-    code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py")
+    code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "subjects")
     results = []
     for i, rev in enumerate(chosen):
         program = programs.get(rev.commit)

@@ -94,3 +94,21 @@ def test_api_eras_name_the_commits_that_changed_the_groups(planted, tmp_path):
     assert rcu[1] == {"from": history.commits[-1], "to": None}
     assert [e["commit"] for e in eras["events"]] == [history.commits[0], norcu, history.commits[-1]]
     assert eras["events"][1]["removed"] == ["rcu"]
+
+
+def test_mutants_of_the_group_functions_are_tested_with_group_ops_and_counted_apart(planted, tmp_path):
+    from archeo.mutate import MutateSettings, by_group, mutate_history, to_json, with_model_groups
+
+    history, _, _, _, _ = planted
+    revisions = [r for r in mine(TARGET, repo=history.path) if r.commit == history.commits[0]]
+    models = parse_all(revisions, Cache(tmp_path / "stages"), 2, lambda *a: None)
+    settings = MutateSettings(max_mutants=24, usual=Settings(seeds=2, ops=600, profiles=("small",)),
+                              quick_seeds=2, quick_ops=300, deep_factor=1, deep_ops=1000, witness=False)
+    settings = with_model_groups(settings, list(models.values()))
+    (result,) = mutate_history(revisions, models, tmp_path / "cache", settings, jobs=2)
+    assert result.round_trip.identical, result.round_trip
+    groups = by_group([result])
+    assert "core" in groups and set(groups) - {"core"}, groups  # some mutants sit in group functions
+    doc = to_json([result], settings)
+    assert doc["settings"]["usual"]["groups"] == list(ops.GROUPS)  # the sequences call the groups
+    assert sum(g["made"] for g in doc["by_group"].values()) == doc["total"]["made"]

@@ -55,7 +55,7 @@ def run(args) -> int:
 
     from ..cache import Cache
     from ..mine import default_cache_dir, mine, open_repo
-    from ..mutate import SUMMARY_HEADERS, mutate_history, round_trip_json, round_trips, summary_rows, to_json, totals
+    from ..mutate import SUMMARY_HEADERS, by_group, mutate_history, with_model_groups, round_trip_json, round_trips, summary_rows, to_json, totals
     from ..pipeline import parse_all
     from .common import resolve_target
 
@@ -68,6 +68,7 @@ def run(args) -> int:
     revisions = [r for r in parse_revision_filter(mine(target, repo=repository, rev=args.rev), args.revisions) if r.present]
     with progress_of(args) as progress:
         models = parse_all(revisions, Cache(cache_root / "stages"), jobs, progress)
+        settings = with_model_groups(settings, [models.get(r.commit) for r in revisions])
         if args.round_trip_only:
             trips = round_trips(revisions, models, cache_root, settings, jobs, progress)
         else:
@@ -92,6 +93,11 @@ def run(args) -> int:
         t = totals(results)
         score = "-" if t["kill_score"] is None else f"{100 * t['kill_score']:.1f}%"
         print(f"\n{t.get('made', 0)} mutants over {len(results)} revisions, kill score {score} ({seconds:.0f}s)")
+        groups = by_group(results)
+        if set(groups) - {"core"}:
+            for group, g in groups.items():
+                gs = "-" if g["kill_score"] is None else f"{100 * g['kill_score']:.1f}%"
+                print(f"  {group}: {g.get('made', 0)} mutants, kill score {gs}")
         survivors = [(r, m) for r in results for m in r.survivors]
         if survivors:
             print("\nsurvivors:")

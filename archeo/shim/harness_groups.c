@@ -10,7 +10,14 @@
  * Our own code (MIT), written from the documented semantics, not taken from any kernel.
  */
 
-#define NA_OR(have, line) do { if (have) LINE(line); else LINE("NA"); } while (0)
+/* A result line from a string that need not be a literal (LINE pastes "\n" to a literal). */
+static void line_str(const char *s)
+{
+    put(s, __builtin_strlen(s));
+    end_line();
+}
+
+#define NA_OR(have, text) line_str((have) ? (text) : "NA")
 #ifdef ARCHEO_HAS_CACHED_INSERT
 #define HAVE_I 1
 #else

@@ -45,3 +45,21 @@ def groups_of(ops: str | tuple[str, ...]) -> tuple[str, ...]:
     """The groups a revision has (any of its ops), in GROUP_CODES order."""
     have = set(ops)
     return tuple(name for name, codes in GROUP_CODES.items() if have & set(codes))
+
+
+#: which group a function of a revision's own code belongs to, for counting mutants apart:
+#: the names the ops need, and the helpers only that group uses (`core` for everything else)
+FUNCTION_GROUPS = {name: group_of(op) for op, (_, names) in OP_NEEDS.items() for name in names}
+FUNCTION_GROUPS.update(
+    {
+        "__rb_insert_augmented": "augmented",
+        "__rb_erase_color": "augmented",
+        "rb_left_deepest_node": "postorder",
+        "rb_augment_path": "augment2010",
+        "rb_add_cached": "search",
+    }
+)
+
+
+def function_group(name: str) -> str:
+    return FUNCTION_GROUPS.get(name, "core")

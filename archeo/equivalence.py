@@ -31,6 +31,7 @@ from pathlib import Path
 
 from . import ops as opslib
 from .compare import compare
+from .confirm import Confirmed, confirmer, settle
 
 KEYS = 4  # keys 0..3
 LONG = 5  # every insert/erase sequence up to this length...
@@ -116,8 +117,9 @@ def bounded_difference(original_runner, mutant_runner) -> tuple[str, tuple[str, 
     """(level, the escaping sequence, detail) of the first bounded sequence the two programs
     treat differently, or None when they agree on every one."""
     material = bounded()
-    a = original_runner.digests(material.text)
-    b = mutant_runner.digests(material.text)
+    # A timing limit or a crash is a suspicion here too (archeo/confirm.py): settled before use.
+    original_runner, mutant_runner = Confirmed(original_runner), Confirmed(mutant_runner)
+    a, b = (_settled_digests(r.runner, material.text) for r in (original_runner, mutant_runner))
     if a.status == b.status and a.kind == b.kind and a.lines == b.lines:
         return None
     index = first_differing_segment(a.lines, b.lines)
@@ -134,6 +136,12 @@ def bounded_difference(original_runner, mutant_runner) -> tuple[str, tuple[str, 
             return None
         return verdict.level, (f"the whole bounded batch ({len(material.segments):,} sequences)",), verdict.detail
     return verdict.level, tuple(str(op) for op in segment), verdict.detail
+
+
+def _settled_digests(runner, text: str):
+    """The digest-mode outcome of `text`, a hang or crash run again with larger limits first."""
+    first = runner.digests(text)
+    return settle(first, lambda: confirmer(runner).digests(text))
 
 
 def object_code(builder, rev, model) -> bytes | None:

@@ -439,7 +439,9 @@ def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
             if left <= 0:
                 return False
             try:
-                if poller.poll(max(1, int(left * 1000))):
+                # poll() takes an int of milliseconds: a joined batch of 100,000 segments with
+                # confirming limits asks for more than that holds, so wait in hours at most.
+                if poller.poll(min(max(1, int(left * 1000)), 3_600_000)):
                     proc.wait()
                     return True
             except InterruptedError:

@@ -18,10 +18,6 @@ from .classes import ALIKE
 from .records import BehaviourClass, Carrier, KnownBadSearch
 
 
-def replay_description(outcome: Outcome) -> str:
-    return outcome.describe()
-
-
 def search(
     klass: BehaviourClass,
     witness: tuple[str, ...],

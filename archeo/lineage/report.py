@@ -31,11 +31,13 @@ def sections(lineage: Lineage) -> list[tuple[str, list[str], list[list[str]], st
     out = []
     out.append((
         "Histories",
-        ["target", "present revisions", "tested", "last revision", "date"],
-        [[t, str(s["revisions"]), str(s["tested"]), (s["last_revision"] or "")[:12], (s["last_date"] or "")[:10]]
-         for t, s in per_target.items()],
+        ["target", "present revisions", "tested", "last revision", "date", "API groups mixed in"],
+        [[t, str(s["revisions"]), str(s["tested"]), (s["last_revision"] or "")[:12], (s["last_date"] or "")[:10],
+          ", ".join(s.get("groups", [])) or "none"] for t, s in per_target.items()],
         f"Every revision tested on {lineage.settings['seeds']} seeds × {lineage.settings['ops']:,} operations "
-        f"(first seed {lineage.settings['first_seed']}), the same sequences for every history.",
+        f"(first seed {lineage.settings['first_seed']}) against the reference; a history whose revisions have later "
+        "API groups gets those operations mixed into the same seeds' sequences (listed above). Classes across "
+        "histories are merged on the core sequences, which every history shares.",
     ))
     out.append((
         "Known-bad search",

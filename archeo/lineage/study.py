@@ -164,6 +164,9 @@ def _members(studies):
             "last_date": last.date if last else None,
             "revisions": len(present),
             "tested": count,
+            # later API groups mixed into this history's sequences (pipeline.with_groups): the
+            # core operations are the same seeds everywhere, these come on top
+            "groups": list(s.difftest.settings.groups) if s.difftest else [],
         }
     order = lambda item: (ancestry.parse_date(item.date), item.target, item.commit)  # noqa: E731
     return sorted(members, key=order), sorted(tested, key=order), programs, sources

@@ -194,7 +194,7 @@ def mutate_all(
     usual = with_groups(config.settings, [programs.get(r.commit) for r in chosen])  # the mutated code's own groups
     settings = MutateSettings(max_mutants=config.max_mutants, usual=usual, timeout=config.timeout,
                               sandbox=config.sandbox)
-    code = _source_hash("mutate.py", "mutants.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "subjects")
+    code = _source_hash("mutate.py", "mutants.py", "mutant_operators.py", "mutation_results.py", "equivalence.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "subjects")
     results = []
     for i, rev in enumerate(chosen):
         program = programs.get(rev.commit)

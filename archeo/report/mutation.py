@@ -16,7 +16,7 @@ COLUMNS = ("made", "stillborn", *KILLED, "crashed", "hung", "survived", "equival
 def mutation_findings(results: list | None) -> dict | None:
     if not results:
         return None
-    from ..mutate import totals
+    from ..mutation_results import totals
 
     revisions = []
     for r in results:

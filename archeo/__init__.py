@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "mine": ("mine", "mine"),
     "load_target": ("target", "load_target"),
-    "parse_revision": ("cparse", "parse_revision"),
+    "parse_revision": ("parse", "parse_revision"),
     "diff_models": ("astdiff", "diff_models"),
     "build_revision": ("build", "build_revision"),
     "run_program": ("execute", "run_program"),

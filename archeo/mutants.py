@@ -84,7 +84,7 @@ class Unit:
 # ---------------------------------------------------------------- loading
 def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
     """Preprocess and parse `rev` the way the parse stage does, and print it back."""
-    from .cparse import _StageFailure, layout_revision, parse_c, preprocess, split_preprocessed
+    from .parse.history import _StageFailure, layout_revision, parse_c, preprocess, split_preprocessed
     from .platforms import choose
 
     if not rev.present:

@@ -49,9 +49,9 @@ class RunConfig:
 
 
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
-    from .cparse import history_runs, parse_run
+    from .parse import history_runs, parse_run
 
-    code = _source_hash("cparse.py", "chunks.py", "parse_reuse.py", "shim/include", "shim/userland", "platforms", "records.py")
+    code = _source_hash("parse", "chunks.py", "parse_reuse.py", "shim/include", "shim/userland", "platforms", "records.py")
     present = [r for r in revisions if r.present]
     models: dict[str, Model] = {}
     todo = []
@@ -68,7 +68,7 @@ def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Prog
     done = len(models)
     progress("parse", done, len(present))
     # Each worker parses a contiguous run of revisions, which share most of their code
-    # (cparse.parse_run reuses it). pycparser is pure Python: processes, not threads, use both cores.
+    # (parse.parse_run reuses it). pycparser is pure Python: processes, not threads, use both cores.
     runs = history_runs(todo, jobs)
     if len(runs) > 1 and len(todo) > 2:
         pool = ProcessPoolExecutor(max_workers=len(runs), initializer=_ignore_sigint)

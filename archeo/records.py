@@ -100,7 +100,7 @@ class Revision:
         return self.text is not None
 
 
-# ---------------------------------------------------------------- parse (cparse.py)
+# ---------------------------------------------------------------- parse (archeo/parse/)
 @dataclass(frozen=True)
 class Param:
     name: str

@@ -40,7 +40,7 @@ from hypothesis import strategies as st  # noqa: E402
 from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test  # noqa: E402
 
 from archeo import ops as opslib  # noqa: E402
-from archeo.cparse import parse_revision  # noqa: E402
+from archeo.parse import parse_revision  # noqa: E402
 from archeo.difftest import Settings, difftest  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402

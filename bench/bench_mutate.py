@@ -22,7 +22,7 @@ from common import xen_repo_or_exit  # noqa: E402
 
 from tabulate import tabulate  # noqa: E402
 
-from archeo.cparse import parse_revision  # noqa: E402
+from archeo.parse import parse_revision  # noqa: E402
 from archeo.mine import mine  # noqa: E402
 from archeo.mutate import SUMMARY_HEADERS, MutateSettings, mutate_history, summary_rows, to_json, totals  # noqa: E402
 from archeo.target import load_target  # noqa: E402

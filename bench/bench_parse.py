@@ -35,7 +35,7 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(__file__))
 from common import interleaved, xen_repo_or_exit  # noqa: E402
 
-from archeo import cparse  # noqa: E402
+from archeo.parse import history as cparse  # noqa: E402
 from archeo.astdiff import diff_history  # noqa: E402
 from archeo.chunks import scan_unit  # noqa: E402
 from archeo.mine import mine  # noqa: E402

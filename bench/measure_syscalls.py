@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from archeo import ops  # noqa: E402
 from archeo.build import SANDBOX_RUNTIME, Builder  # noqa: E402
-from archeo.cparse import parse_revision  # noqa: E402
+from archeo.parse import parse_revision  # noqa: E402
 from archeo.execute import Executor  # noqa: E402
 from archeo.records import Revision  # noqa: E402
 from histories import FIXTURES  # noqa: E402

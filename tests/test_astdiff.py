@@ -17,7 +17,7 @@ import pytest
 
 from archeo.astdiff import describe_text_change, diff_history, diff_models, pair_structs, summary
 from archeo.cli import main
-from archeo.cparse import parse_history, parse_revision
+from archeo.parse import parse_history, parse_revision
 from archeo.records import Field, Model, Revision, Struct
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

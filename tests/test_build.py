@@ -56,7 +56,7 @@ def fixture_revision(name: str, *, text: str | None = None, header: str | None =
 
 
 def model_of(rev: Revision) -> Model:
-    from archeo.cparse import parse_revision
+    from archeo.parse import parse_revision
 
     return parse_revision(rev)
 
@@ -344,7 +344,7 @@ def test_archeo_build_command(tmp_path, cache_dir, capsys):
 def xen_programs(tmp_path_factory):
     if not XEN_REPO:
         pytest.skip("set XEN_REPO to a local clone of xen-project/xen")
-    from archeo.cparse import parse_history
+    from archeo.parse import parse_history
     from archeo.mine import mine
 
     revisions = [r for r in mine("xen-rbtree", repo=XEN_REPO) if r.present]
@@ -386,7 +386,7 @@ def test_a_killed_compiler_is_not_cached_as_a_failure(tmp_path, monkeypatch):
     import subprocess as sp
 
     from archeo import build as buildmod
-    from archeo.cparse import parse_revision
+    from archeo.parse import parse_revision
 
     history = H.planted_history(tmp_path / "h")
     from archeo.mine import mine

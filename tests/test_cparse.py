@@ -16,7 +16,7 @@ from pycparser import c_ast
 from pycparser.c_parser import CParser
 from pycparser.c_parser import ParseError as PycParseError
 
-from archeo.cparse import (
+from archeo.parse.history import (
     ComplexityCounter,
     StatementCounter,
     history_runs,
@@ -406,7 +406,7 @@ def test_old_style_definitions_get_their_parameter_types():
 def test_code_the_visitors_do_not_expect_fails_its_revision_only(monkeypatch):
     """An exception inside archeo's own visitors is that revision's error (stage `model`),
     not the end of the run: the next revision parses."""
-    import archeo.cparse as cparse
+    import archeo.parse.history as cparse
 
     real = cparse._function_facts
 

@@ -116,7 +116,7 @@ def fixture_programs(tmp_path_factory):
     """The fixture programs that hang, crash or break invariants, with a correct one and a 2004 one."""
     import histories as H
     from archeo.build import Builder, Toolchain
-    from archeo.cparse import parse_revision
+    from archeo.parse import parse_revision
     from archeo.records import Revision
 
     builder = Builder(tmp_path_factory.mktemp("fixture-programs"), False, Toolchain.probe())

@@ -49,7 +49,7 @@ class Programs:
         self.built: dict[tuple[str, bool], Program] = {}
 
     def __call__(self, name: str, sanitize: bool = False) -> Program:
-        from archeo.cparse import parse_revision
+        from archeo.parse import parse_revision
 
         if (name, sanitize) not in self.built:
             rev = fixture_revision(name)
@@ -497,7 +497,7 @@ def test_xen_10k_batch_through_every_revision(tmp_path_factory):
     if not XEN_REPO:
         pytest.skip("set XEN_REPO to a local clone of xen-project/xen")
     from archeo.build import build_history
-    from archeo.cparse import parse_history
+    from archeo.parse import parse_history
     from archeo.mine import mine
 
     revisions = [r for r in mine("xen-rbtree", repo=XEN_REPO) if r.present]

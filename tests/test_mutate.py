@@ -16,7 +16,7 @@ import pytest
 
 import histories as H
 from archeo.build import Builder
-from archeo.cparse import parse_revision
+from archeo.parse import parse_revision
 from archeo.difftest import Settings
 from archeo.errors import ArcheoError
 from archeo.mutants import OPERATORS, enumerate_mutants, load_unit, select_mutants

@@ -17,7 +17,7 @@ from pycparser import c_ast
 from pycparserext.ext_c_parser import GnuCParser
 
 from archeo.chunks import scan_unit
-from archeo.cparse import Reuse, parse_revision, parse_run
+from archeo.parse import Reuse, parse_revision, parse_run
 from archeo.parse_reuse import ChunkMemo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))

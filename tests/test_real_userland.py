@@ -12,7 +12,7 @@ import shutil
 import pytest
 
 from archeo.build import Builder
-from archeo.cparse import parse_revision
+from archeo.parse import parse_revision
 from archeo.mine import check_expectations, mine
 from archeo.target import load_target
 

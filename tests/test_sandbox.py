@@ -21,7 +21,7 @@ import histories as H
 from archeo import ops
 from archeo.build import Builder
 from archeo.cli import main
-from archeo.cparse import parse_revision
+from archeo.parse import parse_revision
 from archeo.execute import Executor
 from archeo.records import Revision
 from archeo.sandbox import probe

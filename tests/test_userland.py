@@ -19,7 +19,7 @@ import pytest
 
 from archeo.build import Builder
 from archeo.cli import main
-from archeo.cparse import parse_revision
+from archeo.parse import parse_revision
 from archeo.mine import mine
 from archeo.platforms import choose, plan
 from archeo.records import CompileSettings, Revision

@@ -25,7 +25,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..build import Toolchain, build_history
-    from ..cparse import parse_history
+    from ..parse import parse_history
     from ..mine import default_cache_dir
 
     jobs = jobs_of(args)

@@ -21,7 +21,7 @@ def add_arguments(parser) -> None:
 
 def run(args) -> int:
     from ..astdiff import diff_history, summary
-    from ..cparse import parse_history
+    from ..parse import parse_history
 
     jobs = jobs_of(args)
     target, revisions = mined(args)

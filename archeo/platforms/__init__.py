@@ -6,7 +6,7 @@ the world around it. Xen's copy includes `<xen/config.h>` and friends, so it is 
 includes `<stdlib.h>` and a few kernel-style headers, so it is compiled against the system's
 C headers plus small stubs written here (`userland`).
 
-Every stage that hands the revision to gcc — parse (cparse), build and the mutation tester —
+Every stage that hands the revision to gcc — parse (archeo/parse), build and the mutation tester —
 asks `plan(rev)` for one `CompilePlan` and stages the files with `stage`, so the model
 describes exactly what gets compiled, whatever the platform.
 

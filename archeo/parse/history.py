@@ -11,7 +11,7 @@ into the model: the shim is ours, not the history's.
 Why gcc and not a Python preprocessor: the build stage compiles the very same text with
 the very same shim, so the model describes exactly what gets compiled.
 
-    >>> from archeo.cparse import parse_history
+    >>> from archeo.parse import parse_history
     >>> models = parse_history(revisions)          # one Model per present revision
     >>> models[0].function("rb_erase").statements
 """
@@ -36,12 +36,12 @@ from pycparserext.ext_c_generator import GnuCGenerator
 from pycparserext.ext_c_lexer import GnuCLexer
 from pycparserext.ext_c_parser import AttributeSpecifier, FuncDeclExt, GnuCParser
 
-from .chunks import Brace, Scan, scan_unit
-from .errors import ArcheoError
-from .parse_reuse import ChunkMemo
-from .platforms import CompilePlan, plan, stage
-from .platforms.xen import SHIM_INCLUDE  # noqa: F401 - kept importable from here
-from .records import Field, Function, Macro, Model, Param, ParseError, Revision, Struct
+from ..chunks import Brace, Scan, scan_unit
+from ..errors import ArcheoError
+from ..parse_reuse import ChunkMemo
+from ..platforms import CompilePlan, plan, stage
+from ..platforms.xen import SHIM_INCLUDE  # noqa: F401 - kept importable from here
+from ..records import Field, Function, Macro, Model, Param, ParseError, Revision, Struct
 
 
 # pycparser knows `offsetof(type, member)` as a keyword but not GCC's builtin, which the

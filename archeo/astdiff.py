@@ -19,7 +19,7 @@ import hashlib
 
 import difflib
 
-from .parse.history import strip_comments
+from .parse.rawtext import strip_comments
 from .records import Change, Function, Model, Revision, Struct
 
 STRUCTURAL_KINDS = (
@@ -328,7 +328,7 @@ def _text_only(old: Model, new: Model, old_rev: Revision | None, new_rev: Revisi
 def describe_text_change(before: str, after: str) -> str:
     """What kind of text changed: comments/whitespace, #include lines, macro text, or code lines.
 
-    Comments are cut (`parse.history.strip_comments`), whitespace folded and blank lines dropped;
+    Comments are cut (`parse.rawtext.strip_comments`), whitespace folded and blank lines dropped;
     what still differs is counted by kind, with the macro or first word of each line.
     """
     a = [ln for ln in (" ".join(x.split()) for x in strip_comments(before).split("\n")) if ln]

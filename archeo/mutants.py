@@ -84,7 +84,7 @@ class Unit:
 # ---------------------------------------------------------------- loading
 def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
     """Preprocess and parse `rev` the way the parse stage does, and print it back."""
-    from .parse.history import _StageFailure, layout_revision, parse_c, preprocess, split_preprocessed
+    from .parse.frontend import StageFailure, layout_revision, parse_c, preprocess, split_preprocessed
     from .platforms import choose
 
     if not rev.present:
@@ -97,7 +97,7 @@ def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
             compile_plan = layout_revision(rev, tmp)
             output = preprocess(rev.path, compile_plan, cwd=tmp, gcc=gcc)
         ast = parse_c(split_preprocessed(output).code, rev.path)
-    except _StageFailure as failure:
+    except StageFailure as failure:
         e = failure.error
         raise ArcheoError(f"revision {rev.short}: {e.stage} failed at {e.file}:{e.line}: {e.message}") from None
     gen = GnuCGenerator()

@@ -6,7 +6,7 @@ adds splitting gcc's output, the chunk scan, pycparser(ext) and the model visito
 All contenders are timed in one run, interleaved, on the same inputs:
 
 - `archeo parse` is `parse_history(revisions, jobs=1)`: what `archeo parse` and the
-  pipeline do. One run of revisions shares a `cparse.Reuse`, created afresh by every
+  pipeline do. One run of revisions shares a `parse.Reuse`, created afresh by every
   call, so each timing starts cold: the first revision parses every top-level chunk,
   the next ones only the chunks the previous ones did not have (`parse_reuse`).
 - `archeo parse, no reuse` parses every revision's whole unit on its own (`reuse=False`),
@@ -35,7 +35,8 @@ from concurrent.futures import ThreadPoolExecutor
 sys.path.insert(0, os.path.dirname(__file__))
 from common import interleaved, xen_repo_or_exit  # noqa: E402
 
-from archeo.parse import history as cparse  # noqa: E402
+from archeo import parse  # noqa: E402
+from archeo.parse import facts as parse_facts, frontend, model  # noqa: E402
 from archeo.astdiff import diff_history  # noqa: E402
 from archeo.chunks import scan_unit  # noqa: E402
 from archeo.mine import mine  # noqa: E402
@@ -46,8 +47,8 @@ def gcc_alone(revisions, jobs: int = 1) -> int:
 
     def one(rev) -> int:
         with tempfile.TemporaryDirectory(prefix="archeo-bench-") as tmp:
-            dirs = cparse.layout_revision(rev, tmp)
-            cmd = cparse.preprocess_command(rev.path, dirs)
+            dirs = frontend.layout_revision(rev, tmp)
+            cmd = frontend.preprocess_command(rev.path, dirs)
             return len(subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, check=True).stdout)
 
     if jobs == 1:
@@ -61,29 +62,29 @@ def breakdown(revisions) -> tuple[dict[str, float], int, int]:
     spent = dict.fromkeys(
         ("gcc -E (+ layout)", "split -dD output", "scan chunks", "pycparserext parse", "visitors", "assemble + macros"), 0.0
     )
-    shared = cparse.Reuse()
+    shared = parse.Reuse()
     for rev in revisions:
         t0 = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="archeo-bench-") as tmp:
-            dirs = cparse.layout_revision(rev, tmp)
-            out = cparse.preprocess(rev.path, dirs, cwd=tmp)
+            dirs = frontend.layout_revision(rev, tmp)
+            out = frontend.preprocess(rev.path, dirs, cwd=tmp)
         t1 = time.perf_counter()
-        unit = cparse.split_preprocessed(out)
+        unit = frontend.split_preprocessed(out)
         t2 = time.perf_counter()
         scan = scan_unit(unit.code, rev.path)
         t3 = time.perf_counter()
-        ctx = cparse.RevisionContext.of(rev)
+        ctx = parse_facts.RevisionContext.of(rev)
         visiting = [0.0]
 
         def facts_of(exts, ctx=ctx, visiting=visiting):
             start = time.perf_counter()
-            facts = tuple(cparse.ext_facts(ext, ctx) for ext in exts)
+            found = tuple(parse_facts.ext_facts(ext, ctx) for ext in exts)
             visiting[0] += time.perf_counter() - start
-            return facts
+            return found
 
         per_chunk = shared.chunks.results(scan.chunks, compute=facts_of, variant=lambda c, ctx=ctx: ctx.file_origin(c.file))
         t4 = time.perf_counter()
-        cparse.build_model(rev, [f for chunk in per_chunk for f in chunk], scan.braces, unit, ctx, shared.normaliser)
+        model.build_model(rev, [f for chunk in per_chunk for f in chunk], scan.braces, unit, ctx, shared.normaliser)
         t5 = time.perf_counter()
         steps = (t1 - t0, t2 - t1, t3 - t2, t4 - t3 - visiting[0], visiting[0], t5 - t4)
         for key, seconds in zip(spent, steps):
@@ -95,16 +96,16 @@ def main() -> None:
     repo = xen_repo_or_exit()
     revisions = [r for r in mine("xen-rbtree", repo=repo) if r.present]
     jobs = os.cpu_count() or 1
-    models = cparse.parse_history(revisions)
+    models = parse.parse_history(revisions)
     failed = sum(not m.ok for m in models)
-    same = models == cparse.parse_history(revisions, reuse=False)
+    same = models == parse.parse_history(revisions, reuse=False)
     times = interleaved(
         {
             "gcc -E alone": lambda: gcc_alone(revisions),
-            "archeo parse": lambda: cparse.parse_history(revisions, jobs=1),
-            "archeo parse, no reuse": lambda: cparse.parse_history(revisions, jobs=1, reuse=False),
+            "archeo parse": lambda: parse.parse_history(revisions, jobs=1),
+            "archeo parse, no reuse": lambda: parse.parse_history(revisions, jobs=1, reuse=False),
             f"gcc -E alone, {jobs} threads": lambda: gcc_alone(revisions, jobs),
-            f"archeo parse, {jobs} processes": lambda: cparse.parse_history(revisions, jobs=jobs),
+            f"archeo parse, {jobs} processes": lambda: parse.parse_history(revisions, jobs=jobs),
         },
         repeat=5,
     )

@@ -16,17 +16,11 @@ from pycparser import c_ast
 from pycparser.c_parser import CParser
 from pycparser.c_parser import ParseError as PycParseError
 
-from archeo.parse.history import (
-    ComplexityCounter,
-    StatementCounter,
-    history_runs,
-    identifiers,
-    macro_normal_forms,
-    parse_c,
-    parse_history,
-    parse_revision,
-    split_preprocessed,
-)
+from archeo.parse import history_runs, parse_history, parse_revision
+from archeo.parse.frontend import parse_c, split_preprocessed
+from archeo.parse.macros import macro_normal_forms
+from archeo.parse.rawtext import identifiers
+from archeo.parse.visitors import ComplexityCounter, StatementCounter
 from archeo.errors import ArcheoError
 from archeo.records import Revision
 
@@ -406,16 +400,16 @@ def test_old_style_definitions_get_their_parameter_types():
 def test_code_the_visitors_do_not_expect_fails_its_revision_only(monkeypatch):
     """An exception inside archeo's own visitors is that revision's error (stage `model`),
     not the end of the run: the next revision parses."""
-    import archeo.parse.history as cparse
+    import archeo.parse.facts as facts
 
-    real = cparse._function_facts
+    real = facts._function_facts
 
     def picky(fd, origin, ctx):
         if fd.decl.name == "odd":
             raise RuntimeError("a construct nobody planned for")
         return real(fd, origin, ctx)
 
-    monkeypatch.setattr(cparse, "_function_facts", picky)
+    monkeypatch.setattr(facts, "_function_facts", picky)
     bad = parse_revision(rev("int odd(void) { return 1; }\n"))
     assert not bad.ok and bad.error.stage == "model" and "RuntimeError" in bad.error.message
     assert parse_revision(rev("int fine(void) { return 1; }\n", commit="ab" * 20)).ok

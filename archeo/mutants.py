@@ -81,6 +81,38 @@ class Unit:
         return [self.ast.ext[i].decl.name for i in self.own]
 
 
+# ---------------------------------------------------------------- printing
+class Printer(GnuCGenerator):
+    """GnuCGenerator, but `__extension__` printed where gcc accepts it: first.
+
+    pycparserext keeps a declaration's `__extension__` among its type qualifiers and prints it
+    after the storage class (`extern __extension__ long long ...`, `typedef __extension__
+    struct ...`), which gcc rejects; the system headers of a userland revision are full of them.
+    """
+
+    def _generate_decl(self, n):
+        return self._extension_first(n, super()._generate_decl)
+
+    def visit_Typedef(self, n):
+        return self._extension_first(n, super().visit_Typedef)
+
+    @staticmethod
+    def _extension_first(n, generate) -> str:
+        if "__extension__" not in (getattr(n, "quals", None) or ()):
+            return generate(n)
+        inner = n.type
+        while not hasattr(inner, "declname") and getattr(inner, "type", None) is not None:
+            inner = inner.type  # down the pointer, array and function declarators to the TypeDecl
+        saved = list(getattr(inner, "quals", None) or ())
+        if hasattr(inner, "quals"):
+            inner.quals = [q for q in saved if q != "__extension__"]
+        try:
+            return "__extension__ " + generate(n)
+        finally:
+            if hasattr(inner, "quals"):
+                inner.quals = saved
+
+
 # ---------------------------------------------------------------- loading
 def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
     """Preprocess and parse `rev` the way the parse stage does, and print it back."""
@@ -100,7 +132,7 @@ def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
     except StageFailure as failure:
         e = failure.error
         raise ArcheoError(f"revision {rev.short}: {e.stage} failed at {e.file}:{e.line}: {e.message}") from None
-    gen = GnuCGenerator()
+    gen = Printer()
     texts = [_ext_text(gen, ext) for ext in ast.ext]
     source = os.path.normpath(rev.path)
     own = [
@@ -111,7 +143,7 @@ def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
     return Unit(rev, ast, texts, own, _prelude(rev))
 
 
-def _ext_text(gen: GnuCGenerator, ext: c_ast.Node) -> str:
+def _ext_text(gen: Printer, ext: c_ast.Node) -> str:
     """One top-level declaration as `CGenerator.visit_FileAST` prints it."""
     if isinstance(ext, c_ast.FuncDef):
         return gen.visit(ext)
@@ -141,7 +173,7 @@ def enumerate_mutants(unit: Unit) -> list[Mutant]:
     """Every mutant of the unit's own functions, in a fixed order; duplicates (same text) dropped."""
     names = Names()
     names.visit(unit.ast)
-    gen = GnuCGenerator()
+    gen = Printer()
     out: list[Mutant] = []
     for ext_index in unit.own:
         funcdef = unit.ast.ext[ext_index]
@@ -177,7 +209,7 @@ def enumerate_mutants(unit: Unit) -> list[Mutant]:
     return out
 
 
-def _short(gen: GnuCGenerator, node: c_ast.Node, limit: int = 160) -> str:
+def _short(gen: Printer, node: c_ast.Node, limit: int = 160) -> str:
     if isinstance(node, c_ast.EmptyStatement):
         return ";"
     text = " ".join(gen.visit(node).split())

@@ -114,6 +114,29 @@ def test_selection_is_seeded_bounded_and_spread():
     assert select_mutants(mutants, None) == mutants
 
 
+def test_the_printer_puts_extension_first_where_gcc_accepts_it(tmp_path):
+    """System headers (a userland revision's) declare with `__extension__`; pycparserext keeps it
+    among the qualifiers, and printed after `extern`/`typedef` gcc rejects the unit."""
+    import subprocess
+
+    from pycparserext.ext_c_parser import GnuCParser
+
+    from archeo.mutants import Printer
+
+    source = (
+        "__extension__ typedef struct { long long int quot; } lldiv_t;\n"
+        "extern __extension__ long long int atoll(const char *p);\n"
+        "extern __extension__ char *(*pick)(int);\n"
+        "struct s { __extension__ unsigned long long v; };\n"
+        "__inline static __extension__ unsigned long long f(void) { __extension__ long long x = 0; return x; }\n"
+    )
+    text = Printer().visit(GnuCParser().parse(source))
+    (tmp_path / "unit.c").write_text(text)
+    proc = subprocess.run(["gcc", "-c", "-o", os.devnull, str(tmp_path / "unit.c")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert text.count("__extension__") == 6 and "extern long long int atoll" in text
+
+
 # ---------------------------------------------------------------- round trip and classification
 @pytest.mark.parametrize("name", ["era2004", "era2009", "era2017"])
 def test_round_trip_builds_and_behaves_identically(name, cache, builder):

@@ -96,6 +96,22 @@ def test_api_eras_name_the_commits_that_changed_the_groups(planted, tmp_path):
     assert eras["events"][1]["removed"] == ["rcu"]
 
 
+def test_the_report_names_the_groups_mixed_into_the_sequences(planted):
+    from dataclasses import replace
+
+    from archeo.report.findings import _inputs
+    from archeo.report.words import settings_words
+    from archeo.study import Study
+
+    history, _, programs, result, _ = planted
+    study = Study(TARGET, str(history.path), history.commits[-1], [], {}, {}, {}, programs, result, "test")
+    inputs = _inputs(study)
+    assert inputs["groups"] == list(ops.GROUPS)
+    assert settings_words(inputs).endswith("mixed in: " + ", ".join(ops.GROUPS))
+    plain = replace(study, difftest=replace(result, settings=Settings(seeds=6, ops=8000)))
+    assert "groups" not in _inputs(plain)  # a run without groups (Xen's) keeps its inputs as they were
+
+
 def test_mutants_of_the_group_functions_are_tested_with_group_ops_and_counted_apart(planted, tmp_path):
     from archeo.mutate import MutateSettings, by_group, mutate_history, to_json, with_model_groups
 

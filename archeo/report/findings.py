@@ -51,7 +51,7 @@ def _inputs(study: Study) -> dict:
     t = study.target
     settings = study.difftest.settings.as_dict() if study.difftest else None
     last = study.revisions[-1] if study.revisions else None
-    return {
+    inputs = {
         "target": t.name,
         "description": t.description,
         "paths": list(t.paths),
@@ -70,6 +70,9 @@ def _inputs(study: Study) -> dict:
         "profiles": settings["profiles"] if settings else None,
         "confinement": study.difftest.confinement if study.difftest else None,
     }
+    if settings and settings.get("groups"):  # the later API groups' ops mixed into every sequence
+        inputs["groups"] = list(settings["groups"])
+    return inputs
 
 
 def _lines(text: str | None) -> int | None:

@@ -13,6 +13,7 @@ from html import escape
 from . import figures as figs
 from .mutation import mutation_html
 from .words import (
+    settings_words,
     EVENT_WORDS,
     MARKER,
     MATRIX_CAPTION,
@@ -188,11 +189,7 @@ def _witness_html(w: dict, by_commit: dict) -> str:
 
 def _header(f: dict) -> str:
     i, s = f["inputs"], f["summary"]
-    settings = (
-        f"{i['seeds']} seeds × {i['ops']:,} ops, first seed {i['first_seed']}, profiles {', '.join(i['profiles'])}"
-        if i["seeds"] is not None
-        else "no differential test"
-    )
+    settings = settings_words(i)
     meta = [
         ("target", f"<code>{_e(i['target'])}</code>"),
         ("files", ", ".join(f"<code>{_e(p)}</code>" for p in i["paths"])),

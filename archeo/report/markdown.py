@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .mutation import mutation_md
 from .words import (
+    settings_words,
     EVENT_WORDS,
     MARKER,
     MATRIX_CAPTION,
@@ -96,11 +97,7 @@ def render_index_md(f: dict, figures: dict[str, str]) -> str:
     out = [f"# archeo report: {i['target']}", ""]
     if i["description"]:
         out += [_cell(i["description"]), ""]
-    settings = (
-        f"{i['seeds']} seeds × {i['ops']:,} ops, first seed {i['first_seed']}, profiles {', '.join(i['profiles'])}"
-        if i["seeds"] is not None
-        else "no differential test"
-    )
+    settings = settings_words(i)
     out += [
         "| | |",
         "|---|---|",

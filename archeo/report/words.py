@@ -11,6 +11,17 @@ from collections import Counter
 REFERENCE = "reference"
 MARKER = "findings.json"  # a directory holding this is an archeo report we may replace
 
+def settings_words(inputs: dict) -> str:
+    """The run's settings in one line: sequences, profiles, and the API groups mixed into them."""
+    i = inputs
+    if i["seeds"] is None:
+        return "no differential test"
+    text = f"{i['seeds']} seeds × {i['ops']:,} ops, first seed {i['first_seed']}, profiles {', '.join(i['profiles'])}"
+    if i.get("groups"):
+        text += f"; API groups' operations mixed in: {', '.join(i['groups'])}"
+    return text
+
+
 def plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 

@@ -158,7 +158,7 @@ def difftest_all(
         "difftest",
         # the verdict rules: their version and the source of every module that decides a verdict
         f"rules-{RULES}" if config.confirm else "unconfirmed",
-        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "reference.py", "execute.py", "sandbox.py", "subjects"),
+        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "sandbox.py", "subjects"),
         repr(settings),
         config.timeout,
         f"sandbox={config.sandbox}",

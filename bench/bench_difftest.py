@@ -41,7 +41,7 @@ from archeo.difftest import Settings, difftest  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402
 from archeo.pipeline import RunConfig, build_all, parse_all, program_runner, shared_runners  # noqa: E402
-from archeo.reference import run_batch  # noqa: E402
+from archeo.subjects.rbtree.harness import run_batch  # noqa: E402
 
 REPEAT = 7
 QUIET = lambda stage, done, total: None  # noqa: E731

@@ -45,7 +45,7 @@ from archeo.difftest import Settings, difftest  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402
 from archeo.pipeline import RunConfig, build_all, program_runner  # noqa: E402
-from archeo.reference import Harness  # noqa: E402
+from archeo.subjects.rbtree.harness import Harness  # noqa: E402
 
 SUBJECT = "696ee5ca9f4e"
 KEYSPACE = 64  # as the "small" profile: small trees, keys collide often

@@ -12,7 +12,7 @@ from archeo import ops as opslib
 from archeo.compare import Outcome
 from archeo.difftest import Settings, _split_digests, difftest, find_witness, run_digested, run_joined, to_json, trace_digest
 from archeo.errors import ArcheoError
-from archeo.reference import run_batch
+from archeo.subjects.rbtree.harness import run_batch
 
 SMALL = Settings(seeds=3, ops=300, profiles=("small",))
 

@@ -317,7 +317,7 @@ def test_the_reference_in_its_own_process_says_what_it_says_here(planted):
     from archeo import ops as opslib
     from archeo.compare import Outcome
     from archeo.difftest import ReferenceProcess, outcome_hash, trace_digest
-    from archeo.reference import run_batch
+    from archeo.subjects.rbtree.harness import run_batch
 
     settings = Settings(seeds=4, ops=500)
     batches = settings.batches(settings.sequences()) + [opslib.encode([opslib.DUMP])]

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from archeo import ops as O
 from archeo.ops import Mix, Op
-from archeo.reference import run_ops
+from archeo.subjects.rbtree.harness import run_ops
 
 op_strategy = st.one_of(
     st.builds(Op, st.sampled_from(sorted(O.KEYED)), st.integers(min_value=0, max_value=2000)),

@@ -13,9 +13,11 @@ import bisect
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archeo import reference as rb
-from archeo.reference import Node, Root
+from archeo.ops import Op
 from archeo.subjects.rbtree import augment, cached, postorder, rcu, search
+from archeo.subjects.rbtree import tree as rb
+from archeo.subjects.rbtree.harness import Harness
+from archeo.subjects.rbtree.tree import Node, Root
 
 KEYS = st.integers(min_value=0, max_value=30)
 steps = st.lists(st.tuples(st.sampled_from("iiieer"), KEYS), max_size=80)
@@ -78,8 +80,8 @@ def _postorder_recursive(node):
 @settings(max_examples=150, deadline=None)
 @given(steps)
 def test_postorder_visits_every_node_after_its_subtrees(ops):
-    h = rb.Harness(31)
-    h.run([rb.Op(c if c != "r" else "e", k) for c, k in ops])
+    h = Harness(31)
+    h.run([Op(c if c != "r" else "e", k) for c, k in ops])
     order = postorder.postorder(h.root)
     assert sorted(n.key for n in order) == rb.keys(h.root)  # every key once
     seen = set()
@@ -92,8 +94,8 @@ def test_postorder_visits_every_node_after_its_subtrees(ops):
 
 
 def test_postorder_small_shape():
-    h = rb.Harness(8)
-    h.run([rb.Op("i", k) for k in (4, 2, 6, 1, 3, 5, 7)])
+    h = Harness(8)
+    h.run([Op("i", k) for k in (4, 2, 6, 1, 3, 5, 7)])
     assert [n.key for n in postorder.postorder(h.root)] == [1, 3, 2, 5, 7, 6, 4]
     assert postorder.first_postorder(Root()) is None
 
@@ -196,8 +198,8 @@ def test_next_match_stops_at_the_last_equal():
 def test_replace_node_rcu_is_replace_node(inserts, data):
     dumps = []
     for replace in (rb.replace_node, rcu.replace_node_rcu):
-        h = rb.Harness(31)
-        h.run([rb.Op("i", k) for k in inserts])
+        h = Harness(31)
+        h.run([Op("i", k) for k in inserts])
         victim = data.draw(st.sampled_from(sorted(set(inserts)))) if not dumps else dumps[0][0]
         replace(h.node(victim, 0), h.node(victim, 1), h.root)
         assert rb.verify(h.root, 62).startswith("ok")

@@ -14,13 +14,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archeo import reference as rb
+from archeo.subjects.rbtree import tree as rb
 from archeo.ops import Op, encode, generate
-from archeo.reference import BLACK, LEFT, RED, RIGHT, Harness, Node, Root
+from archeo.subjects.rbtree.harness import Harness, run_batch, run_ops
+from archeo.subjects.rbtree.tree import BLACK, LEFT, RED, RIGHT, Node, Root
 
 
 def trace_lines(ops, keyspace=None):
-    text = rb.run_ops(ops, keyspace)
+    text = run_ops(ops, keyspace)
     assert text.endswith("END\n")
     lines = text.split("\n")[:-2]
     assert len(lines) == len(ops)
@@ -171,9 +172,9 @@ def test_a_wiped_batch_traces_as_its_parts():
 
 def test_run_batch_reads_the_text():
     text = encode(ins(1, 2, 3) + [D])
-    assert rb.run_batch(text) == "ok\nok\nok\nT 2:b 1:r . . 3:r . .\nEND\n"
+    assert run_batch(text) == "ok\nok\nok\nT 2:b 1:r . . 3:r . .\nEND\n"
     with pytest.raises(ValueError, match="line 1"):
-        rb.run_batch("bogus\n")
+        run_batch("bogus\n")
 
 
 # ---------------------------------------------------------------- properties
@@ -244,7 +245,7 @@ def test_generated_batches_never_break_the_reference():
 def test_reference_is_fast_enough():
     ops = generate(5, 60_000, profile="large")
     start = time.process_time()
-    rb.run_ops(ops, 16384)
+    run_ops(ops, 16384)
     rate = len(ops) / (time.process_time() - start)
     # target is 50k ops/s (about 200k/s measured on this profile). Measured in this process's
     # CPU time, not the wall clock a loaded machine stretches; the bound still catches an

@@ -1,5 +1,5 @@
 """The kernel rbtree API past its core: one module per API group, each a Python model of the
-group's documented semantics (not translated from any copy), built on archeo.reference.
+group's documented semantics (not translated from any copy), built on the reference tree (tree.py).
 
 - `cached`: rb_root_cached (leftmost kept beside the root);
 - `postorder`: rb_first_postorder / rb_next_postorder;

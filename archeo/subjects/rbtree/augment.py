@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from archeo.reference import Node, Root, erase, insert_color
+from .tree import Node, Root, erase, insert_color
 
 
 @dataclass(frozen=True)

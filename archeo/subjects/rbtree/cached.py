@@ -18,7 +18,7 @@ operation (the cached pointer is the true first node).
 
 from __future__ import annotations
 
-from archeo.reference import LEFT, RIGHT, Node, Root, erase, first, insert_color, link_node, next, replace_node
+from .tree import LEFT, RIGHT, Node, Root, erase, first, insert_color, link_node, next, replace_node
 
 
 class RootCached:

@@ -1,6 +1,6 @@
 """The reference's side of the API groups' protocol ops (docs/protocol.md, "API groups").
 
-`GroupHarness` is the reference interpreter (archeo.reference.Harness) with the later API
+`GroupHarness` is the reference interpreter (harness.Harness) with the later API
 groups' ops added, each played through the group's model in this package:
 
     cached      I K, E K, R K (result `ok <cached leftmost>`), L
@@ -19,9 +19,10 @@ written `K.S`, key and slot.
 from __future__ import annotations
 
 from archeo.ops import Op
-from archeo.reference import Harness, Node, erase, first, insert_color, run_batch as _run_batch, run_ops as _run_ops
 
 from . import cached, postorder, search
+from .harness import Harness, run_batch as _run_batch, run_ops as _run_ops
+from .tree import Node, erase, first, insert_color
 from .rcu import replace_node_rcu
 
 
@@ -126,7 +127,7 @@ class GroupHarness(Harness):
 
 
 def run_ops(ops, keyspace: int | None = None) -> str:
-    """The whole protocol's trace text for `ops` on the reference (see archeo.reference.run_ops)."""
+    """The whole protocol's trace text for `ops` on the reference (see harness.run_ops)."""
     return _run_ops(ops, keyspace, GroupHarness)
 
 

@@ -10,7 +10,7 @@ whole order.
 
 from __future__ import annotations
 
-from archeo.reference import Node, Root
+from .tree import Node, Root
 
 
 def _deepest_first(node: Node) -> Node:

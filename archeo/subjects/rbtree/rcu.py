@@ -7,7 +7,7 @@ either node whole. In one thread the result is rb_replace_node's, which is what 
 
 from __future__ import annotations
 
-from archeo.reference import Node, Root, replace_node
+from .tree import Node, Root, replace_node
 
 
 def replace_node_rcu(victim: Node, new: Node, root: Root) -> None:

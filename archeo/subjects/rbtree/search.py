@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from archeo.reference import LEFT, RIGHT, Node, Root, insert_color, link_node, next
+from .tree import LEFT, RIGHT, Node, Root, insert_color, link_node, next
 
 from .cached import RootCached, insert_color_cached
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from . import ops as opslib
+from .subjects.rbtree import generate as rbgen
 from . import schemas
 from .compare import Outcome, Verdict, compare, rank, strongest, swapped
 from .confirm import Confirmed, flaky_witness_parts, settle_seeds
@@ -55,7 +56,7 @@ class Settings:
     ops: int = 10_000
     first_seed: int = 0
     profiles: tuple[str, ...] = ("small", "large")  # seed i uses profiles[i % len]
-    groups: tuple[str, ...] = ()  # later API groups mixed in (ops.GROUP_CODES): what the revisions have
+    groups: tuple[str, ...] = ()  # later API groups mixed in (subjects/rbtree/vocabulary.GROUP_CODES): what the revisions have
 
     def __post_init__(self):
         if not 1 <= self.seeds <= MAX_SEEDS:
@@ -69,14 +70,14 @@ class Settings:
         out = []
         for i in range(self.seeds):
             seed = self.first_seed + i
-            out.append((seed, opslib.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)], groups=self.groups)))
+            out.append((seed, rbgen.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)], groups=self.groups)))
         return out
 
     def keyspace(self, index: int) -> int:
         """The keyspace of the index-th seed's batch: its profile's, the keys the generator
         draws from (not the largest key it happened to use), so the seeds of a profile share
         one batch header and, joined, one process."""
-        return opslib.PROFILES[self.profiles[index % len(self.profiles)]].keyspace
+        return rbgen.PROFILES[self.profiles[index % len(self.profiles)]].keyspace
 
     def batches(self, sequences: Sequence[tuple[int, list[opslib.Op]]]) -> list[str]:
         return [opslib.encode(ops, self.keyspace(i)) for i, (_, ops) in enumerate(sequences)]
@@ -879,7 +880,7 @@ def find_witness(
     if resets and still(cut[resets[-1] + 1 :]):
         cut = cut[resets[-1] + 1 :]
     try:
-        small = opslib.shrink(cut, still)
+        small = opslib.shrink(cut, still, reset="x")
     except ValueError:  # the shrinker asked again and was told otherwise: it does not reproduce
         return None
     return _witness(small, seed, a_name, b_name, a, b, level, len(ops))

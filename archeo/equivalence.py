@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import ops as opslib
+from .subjects.rbtree import generate as rbgen
 from .compare import compare
 from .confirm import Confirmed, confirmer, settle
 
@@ -80,7 +81,7 @@ def _sequences():
 def _trees():
     """Larger trees: every insertion order, then erases, each followed by a dump and a check
     (shape, colours and invariants say everything about a tree of this size)."""
-    tail = (opslib.DUMP, opslib.VERIFY, opslib.FIRST, opslib.LAST)
+    tail = (rbgen.DUMP, rbgen.VERIFY, rbgen.FIRST, rbgen.LAST)
     for order in itertools.permutations(range(TREE_KEYS)):
         inserts = tuple(opslib.Op("i", k) for k in order)
         yield inserts + tail

@@ -33,6 +33,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import interleaved  # noqa: E402
 
 from archeo import ops  # noqa: E402
+from archeo.subjects.rbtree import generate as gen  # noqa: E402
 from archeo.api import config_header, derive_api  # noqa: E402
 from archeo.build import BASE_FLAGS, SHIM_INCLUDE, Builder, layout_for  # noqa: E402
 from archeo.parse import parse_revision  # noqa: E402
@@ -210,7 +211,7 @@ def main() -> None:
             sys.exit(f"build failed: {program.error}")
         direct = build_direct(rev, model, tmp)
         keyspace = 16384
-        batch_ops = ops.generate(1, N_OPS, profile="large", keyspace=keyspace)
+        batch_ops = gen.generate(1, N_OPS, profile="large", keyspace=keyspace)
         batch = ops.encode(batch_ops, keyspace)
         with open(tmp / "ops.bin", "wb") as fh:
             fh.write(struct.pack("<II", len(batch_ops), keyspace))
@@ -240,7 +241,7 @@ def main() -> None:
         ratio = archeo_rate / direct_rate
         print(f"  ratio archeo / direct: {ratio:.2f}  (goal >= 0.50: {'met' if ratio >= 0.5 else 'NOT met'})")
 
-        tiny = ops.encode(ops.generate(2, 50, profile="small"))
+        tiny = ops.encode(gen.generate(2, 50, profile="small"))
         for confine in ("harness", "preexec"):
             ex = Executor(confine=confine)
             ex.run(program, tiny)

@@ -41,6 +41,7 @@ from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_a
 
 from archeo import ops as opslib  # noqa: E402
 from archeo.parse import parse_revision  # noqa: E402
+from archeo.subjects.rbtree import generate as rbgen  # noqa: E402
 from archeo.difftest import Settings, difftest  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402
@@ -111,11 +112,11 @@ def make_machine(runner, counter: Counter, per_step: bool):
 
         @rule()
         def first(self):
-            self.send(opslib.FIRST)
+            self.send(rbgen.FIRST)
 
         @rule()
         def last(self):
-            self.send(opslib.LAST)
+            self.send(rbgen.LAST)
 
         @rule(k=keys)
         def next(self, k):
@@ -139,15 +140,15 @@ def make_machine(runner, counter: Counter, per_step: bool):
 
         @rule()
         def dump(self):
-            self.send(opslib.DUMP)
+            self.send(rbgen.DUMP)
 
         @rule()
         def verify(self):
-            self.send(opslib.VERIFY)
+            self.send(rbgen.VERIFY)
 
         @rule()
         def reset(self):
-            self.send(opslib.RESET)
+            self.send(rbgen.RESET)
 
     return RbTreeVsReference
 

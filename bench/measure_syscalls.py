@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
 from archeo import ops  # noqa: E402
+from archeo.subjects.rbtree import generate as gen  # noqa: E402
 from archeo.build import SANDBOX_RUNTIME, Builder  # noqa: E402
 from archeo.parse import parse_revision  # noqa: E402
 from archeo.execute import Executor  # noqa: E402
@@ -87,8 +88,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as cwd:
         good, crash, hang = (build(n, cache, sanitize) for n in ("era2009", "crash", "hang"))
         ex = Executor()
-        small = ops.encode(ops.generate(1, 200, profile="small"))
-        large = ops.encode(ops.generate(2, 20000, profile="large"))
+        small = ops.encode(gen.generate(1, 200, profile="small"))
+        large = ops.encode(gen.generate(2, 20000, profile="large"))
         joined = small.rstrip("\n") + "\nw\n" + "\n".join(small.splitlines()[1:]) + "\n"
         limits = lambda batch: ex._command(good.path, ex.limits, sanitize, True, 20000, 2)[0][1:]  # noqa: E731
         runs = {

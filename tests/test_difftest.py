@@ -9,6 +9,7 @@ import json
 import pytest
 
 from archeo import ops as opslib
+from archeo.subjects.rbtree import generate as rbgen
 from archeo.compare import Outcome
 from archeo.difftest import Settings, _split_digests, difftest, find_witness, run_digested, run_joined, to_json, trace_digest
 from archeo.errors import ArcheoError
@@ -104,7 +105,7 @@ def test_json_is_deterministic():
 
 
 def test_witness_keeps_the_level():
-    ops = opslib.generate(7, 200, profile="small")
+    ops = rbgen.generate(7, 200, profile="small")
     witness = find_witness(ops, 7, "reference", "x", reference, recoloured, "structural")
     assert witness.level == "structural"
     assert witness.ops[-1] == "d"
@@ -163,7 +164,7 @@ class Spy:
         return self.run(batch)
 
 
-BATCHES = [opslib.encode(opslib.generate(seed, 400, profile="small"), 64) for seed in range(8)]
+BATCHES = [opslib.encode(rbgen.generate(seed, 400, profile="small"), 64) for seed in range(8)]
 
 
 @pytest.mark.parametrize(

@@ -203,9 +203,10 @@ def test_digests_give_the_json_of_whole_traces_and_read_only_what_differs(fixtur
 def test_the_harness_digest_is_the_reference_digest(fixture_programs):
     """`#digest` lines from C equal trace_digest of the reference's outcome, segment by segment."""
     from archeo import ops as opslib
+    from archeo.subjects.rbtree import generate as rbgen
     from archeo.difftest import reference_runner, run_digested, trace_digest
 
-    batches = [opslib.encode(opslib.generate(seed, 1500, profile="small"), 64) for seed in range(4)]
+    batches = [opslib.encode(rbgen.generate(seed, 1500, profile="small"), 64) for seed in range(4)]
     reference = reference_runner()
     with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
         runner = program_runner(fixture_programs["era2009"], 5, executor)
@@ -221,11 +222,12 @@ def test_a_segment_past_the_digest_cap_is_read_whole(fixture_programs):
     import subprocess
 
     from archeo import ops as opslib
+    from archeo.subjects.rbtree import generate as rbgen
     from archeo.compare import Outcome
     from archeo.difftest import _split_digests
     from archeo.execute import classify
 
-    ops = opslib.generate(0, 2000, profile="small")  # the crash fixture dies in it, past 256 bytes of trace
+    ops = rbgen.generate(0, 2000, profile="small")  # the crash fixture dies in it, past 256 bytes of trace
     batch = opslib.encode(ops)
     proc = subprocess.run([fixture_programs["crash"].path, "--digest", "--digest-cap", "256"], input=batch,
                           capture_output=True, text=True, timeout=10)
@@ -315,12 +317,13 @@ def test_the_reference_in_its_own_process_says_what_it_says_here(planted):
     """jobs > 1 forks the reference, which makes its hashes and digests from the trace text:
     the same values as from the outcome here, so the same JSON as with jobs=1."""
     from archeo import ops as opslib
+    from archeo.subjects.rbtree import generate as rbgen
     from archeo.compare import Outcome
     from archeo.difftest import ReferenceProcess, outcome_hash, trace_digest
     from archeo.subjects.rbtree.harness import run_batch
 
     settings = Settings(seeds=4, ops=500)
-    batches = settings.batches(settings.sequences()) + [opslib.encode([opslib.DUMP])]
+    batches = settings.batches(settings.sequences()) + [opslib.encode([rbgen.DUMP])]
     expected = []
     for batch in batches:
         text = run_batch(batch)

@@ -18,7 +18,9 @@ from pathlib import Path
 import pytest
 
 import histories as H
-from archeo import ops, reference
+from archeo import ops
+from archeo.subjects.rbtree import generate as gen
+from archeo.subjects.rbtree import harness as reference
 from archeo.build import Builder, Toolchain
 from archeo.execute import Executor, Limits, classify, run_program, sanitizer_kind
 from archeo.records import Program, Revision
@@ -27,7 +29,7 @@ pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="building pr
 
 XEN_REPO = os.environ.get("XEN_REPO")
 FAST = Limits(timeout=5, cpu_seconds=1)
-IEF = ops.Mix().only(insert_new=30, insert_dup=4, erase_present=20, erase_absent=4, find=8)
+IEF = gen.Mix().only(insert_new=30, insert_dup=4, erase_present=20, erase_absent=4, find=8)
 
 
 # ---------------------------------------------------------------- programs, built once a session
@@ -83,7 +85,7 @@ def result_lines(trace: str) -> list[str]:
 @pytest.mark.parametrize("profile, n_ops", [("small", 4000), ("large", 20000)])
 def test_correct_trees_give_the_reference_trace(name, profile, n_ops, programs, executor):
     keyspace = 64 if profile == "small" else 4096
-    batch = ops.encode(ops.generate(11, n_ops, profile=profile, keyspace=keyspace), keyspace)
+    batch = ops.encode(gen.generate(11, n_ops, profile=profile, keyspace=keyspace), keyspace)
     result = executor.run(programs(name), batch)
     assert (result.status, result.kind, result.lines, result.returncode) == ("ok", "", n_ops, 0)
     assert result.stdout == reference.run_batch(batch)  # byte for byte, shapes and colours included
@@ -92,7 +94,7 @@ def test_correct_trees_give_the_reference_trace(name, profile, n_ops, programs, 
 
 
 def test_the_2004_tree_offers_less_and_says_NA(programs, executor):
-    batch = ops.encode(ops.generate(5, 4000, mix=IEF, profile="small"))
+    batch = ops.encode(gen.generate(5, 4000, mix=IEF, profile="small"))
     result = executor.run(programs("era2004"), batch)
     assert result.status == "ok" and result.stdout == reference.run_batch(batch)
     result = executor.run(programs("era2004"), batch_of("i 3", "<", ">", "n 3", "p 3", "r 3", "c 5", "z 5", "d", "v"))
@@ -112,7 +114,7 @@ def test_every_op_once(programs, executor):
 
 def test_a_big_dump_is_one_line(programs, executor):
     keys = list(range(30000))
-    batch = ops.encode([ops.Op("i", k) for k in keys[::-1]] + [ops.DUMP, ops.VERIFY], 30000)
+    batch = ops.encode([ops.Op("i", k) for k in keys[::-1]] + [gen.DUMP, gen.VERIFY], 30000)
     result = executor.run(programs("era2017"), batch)
     assert result.status == "ok" and result.lines == 30002
     assert result.stdout == reference.run_batch(batch)
@@ -121,7 +123,7 @@ def test_a_big_dump_is_one_line(programs, executor):
 
 # ---------------------------------------------------------------- broken trees are results
 def test_a_null_dereference_is_a_crash_with_the_trace_so_far(programs, executor):
-    batch = ops.encode(ops.generate(0, 3000, profile="small"))
+    batch = ops.encode(gen.generate(0, 3000, profile="small"))
     result = executor.run(programs("crash"), batch)
     assert (result.status, result.kind, result.signal) == ("crash", "SIGSEGV", signal.SIGSEGV)
     lines = result_lines(result.stdout)
@@ -178,7 +180,7 @@ def test_a_run_stopped_by_its_budget_has_exactly_the_lines_before_the_stop(progr
     """A correct program stopped by a tiny budget, many times, at many points: what it wrote is
     always a prefix of its whole trace. (The death flush used to write a chunk a second time
     when the timer fired during a flush's write(2): 12 of 100 such runs had 64 KiB twice.)"""
-    batch = ops.encode(ops.generate(3, 200_000, profile="large"), ops.PROFILES["large"].keyspace)
+    batch = ops.encode(gen.generate(3, 200_000, profile="large"), gen.PROFILES["large"].keyspace)
     whole = result_lines(executor.run(programs("era2009"), batch).stdout)
     assert whole[-1] == "END"
     stopped = 0
@@ -217,7 +219,7 @@ def test_an_invariant_break_is_a_bad_check_not_a_crash(programs, executor):
 
 
 def test_a_write_past_a_node_is_an_asan_report(programs, executor):
-    batch = ops.encode(ops.generate(0, 3000, profile="small"))
+    batch = ops.encode(gen.generate(0, 3000, profile="small"))
     result = executor.run(programs("corrupt", sanitize=True), batch)
     assert (result.status, result.kind) == ("crash", "asan:heap-buffer-overflow")
     assert "heap-buffer-overflow" in result.stderr
@@ -233,7 +235,7 @@ def test_a_write_past_a_node_without_sanitizers_breaks_the_tree(programs, execut
 
 
 def test_a_null_dereference_under_ubsan(programs, executor):
-    batch = ops.encode(ops.generate(0, 3000, profile="small"))
+    batch = ops.encode(gen.generate(0, 3000, profile="small"))
     result = executor.run(programs("crash", sanitize=True), batch)
     assert (result.status, result.kind) == ("crash", "ubsan:null-pointer")
     plain = executor.run(programs("crash"), batch)
@@ -254,13 +256,13 @@ def test_a_missing_program_is_a_result_too(tmp_path, executor):
 
 def test_the_classic_preexec_confinement_gives_the_same_results(programs):
     with Executor(FAST, confine="preexec") as ex:
-        batch = ops.encode(ops.generate(3, 2000, profile="small"))
+        batch = ops.encode(gen.generate(3, 2000, profile="small"))
         assert ex.run(programs("era2009"), batch).stdout == reference.run_batch(batch)
-        assert ex.run(programs("crash"), ops.encode(ops.generate(0, 3000, profile="small"))).kind == "SIGSEGV"
+        assert ex.run(programs("crash"), ops.encode(gen.generate(0, 3000, profile="small"))).kind == "SIGSEGV"
         assert ex.run(programs("hang"), batch_of(*(f"i {k}" for k in range(8)))).kind == "cpu-limit"
         # given a bare path, it asks the program whether it is a sanitizer build (no RLIMIT_AS then)
         corrupt = programs("corrupt", sanitize=True).path
-        assert ex.run(corrupt, ops.encode(ops.generate(0, 3000, profile="small"))).kind == "asan:heap-buffer-overflow"
+        assert ex.run(corrupt, ops.encode(gen.generate(0, 3000, profile="small"))).kind == "asan:heap-buffer-overflow"
 
 
 # ---------------------------------------------------------------- `w`: several runs in one process
@@ -280,7 +282,7 @@ def body(trace: str) -> str:
 def test_a_wiped_batch_traces_as_its_parts_in_every_era(name, sanitize, programs, executor):
     """`A w B w C` gives trace(A) + ok + trace(B) + ok + trace(C), each as run alone."""
     for profile, keyspace in (("small", 64), ("large", 16384)):
-        parts = [ops.encode(ops.generate(seed, 3000, profile=profile), keyspace) for seed in (4, 5, 6)]
+        parts = [ops.encode(gen.generate(seed, 3000, profile=profile), keyspace) for seed in (4, 5, 6)]
         alone = [executor.run(programs(name, sanitize), part) for part in parts]
         assert all(r.status == "ok" for r in alone)
         result = executor.run(programs(name, sanitize), joined(*parts))
@@ -304,9 +306,9 @@ def test_wipe_zeroes_nodes_and_slots(programs, executor):
 
 
 def test_a_crash_in_a_later_segment_keeps_the_segments_before(programs, executor):
-    no_erase = ops.Mix().only(insert_new=30, insert_dup=4, find=8, erase_absent=4)
-    fine = ops.encode(ops.generate(3, 2000, mix=no_erase, profile="small"), 64)
-    fatal = ops.encode(ops.generate(0, 3000, profile="small"), 64)
+    no_erase = gen.Mix().only(insert_new=30, insert_dup=4, find=8, erase_absent=4)
+    fine = ops.encode(gen.generate(3, 2000, mix=no_erase, profile="small"), 64)
+    fatal = ops.encode(gen.generate(0, 3000, profile="small"), 64)
     alone = executor.run(programs("crash"), fatal)
     assert alone.status == "crash" and executor.run(programs("crash"), fine).status == "ok"
     result = executor.run(programs("crash"), joined(fine, fine, fatal, fine))
@@ -502,7 +504,7 @@ def test_xen_10k_batch_through_every_revision(tmp_path_factory):
 
     revisions = [r for r in mine("xen-rbtree", repo=XEN_REPO) if r.present]
     programs = build_history(revisions, parse_history(revisions), tmp_path_factory.getbasetemp() / "archeo-xen-programs", jobs=2)
-    batch = ops.encode(ops.generate(7, 10_000, profile="small"))
+    batch = ops.encode(gen.generate(7, 10_000, profile="small"))
     expected = reference.run_batch(batch)
     # e95def2cb97d ("make clear distinction between two different cases") dropped the relinking
     # of the successor's right link when it is the erased node's own right child, leaving a

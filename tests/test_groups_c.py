@@ -9,6 +9,8 @@ from __future__ import annotations
 import pytest
 
 from archeo import ops
+from archeo.subjects.rbtree import generate as gen
+from archeo.subjects.rbtree import vocabulary as vocab
 from archeo.cache import Cache
 from archeo.difftest import Settings
 from archeo.mine import mine
@@ -38,15 +40,15 @@ def test_the_base_offers_every_group_op_and_matches_the_reference(planted):
     history, _, programs, _, _ = planted
     program = programs[history.commits[0]]
     assert program.ok, program.error
-    assert set("".join(ops.GROUP_CODES.values())) <= set(program.ops)
+    assert set("".join(vocab.GROUP_CODES.values())) <= set(program.ops)
     run = program_runner(program, 5)
     for profile in ("small", "large"):
         for seed in range(2):
             n = 3000 if profile == "small" else 12000  # large fills 4000 keys first
-            seq = ops.generate(seed, n, profile=profile, groups=ops.GROUPS)
+            seq = gen.generate(seed, n, profile=profile, groups=vocab.GROUPS)
             used = {op.code for op in seq}
             assert set("IERLPABab+&?[]u") <= used, profile
-            text = ops.encode(seq, ops.PROFILES[profile].keyspace)
+            text = ops.encode(seq, gen.PROFILES[profile].keyspace)
             outcome = run(text)
             assert outcome.status == "ok"
             assert list(outcome.lines) == interp.run_batch(text).split("\n")[:-2]
@@ -54,7 +56,7 @@ def test_the_base_offers_every_group_op_and_matches_the_reference(planted):
 
 def test_the_run_mixes_the_groups_in(planted):
     _, _, _, result, _ = planted
-    assert result.settings.groups == ops.GROUPS
+    assert result.settings.groups == vocab.GROUPS
 
 
 @pytest.mark.parametrize("name", PLANTS)
@@ -87,7 +89,7 @@ def test_api_eras_name_the_commits_that_changed_the_groups(planted, tmp_path):
     order = {c: i for i, c in enumerate(history.commits)}
     eras = _api_eras(study, order)
     rows = {row["group"]: row for row in eras["groups"]}
-    assert set(rows) == set(ops.GROUPS)
+    assert set(rows) == set(vocab.GROUPS)
     rcu = rows["rcu"]["spans"]  # norcu drops it, its fix brings it back
     norcu = history.commits[next(i for i, s in enumerate(steps) if s.label == "norcu")]
     assert rcu[0] == {"from": history.commits[0], "to": norcu}
@@ -106,8 +108,8 @@ def test_the_report_names_the_groups_mixed_into_the_sequences(planted):
     history, _, programs, result, _ = planted
     study = Study(TARGET, str(history.path), history.commits[-1], [], {}, {}, {}, programs, result, "test")
     inputs = _inputs(study)
-    assert inputs["groups"] == list(ops.GROUPS)
-    assert settings_words(inputs).endswith("mixed in: " + ", ".join(ops.GROUPS))
+    assert inputs["groups"] == list(vocab.GROUPS)
+    assert settings_words(inputs).endswith("mixed in: " + ", ".join(vocab.GROUPS))
     plain = replace(study, difftest=replace(result, settings=Settings(seeds=6, ops=8000)))
     assert "groups" not in _inputs(plain)  # a run without groups (Xen's) keeps its inputs as they were
 
@@ -126,5 +128,5 @@ def test_mutants_of_the_group_functions_are_tested_with_group_ops_and_counted_ap
     groups = by_group([result])
     assert "core" in groups and set(groups) - {"core"}, groups  # some mutants sit in group functions
     doc = to_json([result], settings)
-    assert doc["settings"]["usual"]["groups"] == list(ops.GROUPS)  # the sequences call the groups
+    assert doc["settings"]["usual"]["groups"] == list(vocab.GROUPS)  # the sequences call the groups
     assert sum(g["made"] for g in doc["by_group"].values()) == doc["total"]["made"]

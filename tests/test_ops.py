@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archeo import ops as O
-from archeo.ops import Mix, Op
+from archeo.ops import Op
+from archeo.subjects.rbtree import generate as G
+from archeo.subjects.rbtree.generate import Mix
 from archeo.subjects.rbtree.harness import run_ops
 
 op_strategy = st.one_of(
@@ -49,7 +51,7 @@ def test_wipe_is_a_bare_op_the_generator_never_emits():
     assert text == "archeo-batch 1 6\ni 5\nw\ni 2\n" and O.decode(text)[1] == O.WIPE
     for seed in range(4):
         for profile in ("small", "large"):
-            assert O.WIPE not in O.generate(seed, 3000, profile=profile)
+            assert O.WIPE not in G.generate(seed, 3000, profile=profile)
 
 
 def test_op_constructor_validates():
@@ -117,22 +119,22 @@ def test_from_json_errors():
 
 # ---------------------------------------------------------------- generate
 def test_generate_is_deterministic():
-    assert O.generate(42, 3000) == O.generate(42, 3000)
-    assert O.generate(42, 3000) != O.generate(43, 3000)
-    assert O.generate(7, 2000, profile="large") == O.generate(7, 2000, profile="large")
+    assert G.generate(42, 3000) == G.generate(42, 3000)
+    assert G.generate(42, 3000) != G.generate(43, 3000)
+    assert G.generate(7, 2000, profile="large") == G.generate(7, 2000, profile="large")
 
 
 @pytest.mark.parametrize("n_ops", [1, 2, 3, 7, 100, 1234])
 @pytest.mark.parametrize("profile", ["small", "large"])
 def test_generate_exact_length_and_final_checkpoint(n_ops, profile):
-    ops = O.generate(3, n_ops, profile=profile)
+    ops = G.generate(3, n_ops, profile=profile)
     assert len(ops) == n_ops
     assert [str(op) for op in ops[-2:]] == (["d", "v"] if n_ops >= 2 else ["v"])
-    assert all(op.key is None or op.key < O.PROFILES[profile].keyspace for op in ops)
+    assert all(op.key is None or op.key < G.PROFILES[profile].keyspace for op in ops)
 
 
 def test_small_profile_resets_and_checks_often():
-    ops = O.generate(1, 5000)
+    ops = G.generate(1, 5000)
     codes = "".join(op.code for op in ops)
     assert 50 < codes.count("x") < 300
     gaps = [len(chunk) for chunk in codes.replace("dv", "|").split("|")[:-1]]
@@ -141,8 +143,8 @@ def test_small_profile_resets_and_checks_often():
 
 
 def test_large_profile_grows_big_and_checks_every_500():
-    ops = O.generate(1, 6000, profile="large")
-    lines = run_ops(ops, O.PROFILES["large"].keyspace).split("\n")
+    ops = G.generate(1, 6000, profile="large")
+    lines = run_ops(ops, G.PROFILES["large"].keyspace).split("\n")
     sizes = [int(line.split()[1]) for op, line in zip(ops, lines) if op.code == "v"]
     assert "x" not in {op.code for op in ops}
     assert max(sizes) >= 3000
@@ -152,10 +154,10 @@ def test_large_profile_grows_big_and_checks_every_500():
 
 def test_generate_respects_the_mix():
     mix = Mix().only(find=1)
-    codes = Counter(op.code for op in O.generate(5, 2000, mix=mix))
+    codes = Counter(op.code for op in G.generate(5, 2000, mix=mix))
     assert set(codes) <= {"f", "d", "v", "x"} and codes["f"] > 1000
     mix = Mix().only(insert_new=3, erase_present=1)
-    ops = O.generate(5, 20000, mix=mix, keyspace=1_000_000, profile="large")
+    ops = G.generate(5, 20000, mix=mix, keyspace=1_000_000, profile="large")
     body = ops[4000:]  # after the fill phase
     counts = Counter(op.code for op in body)
     ratio = counts["i"] / counts["e"]
@@ -178,7 +180,7 @@ def test_generated_ops_mean_what_they_say():
     """The generator's model agrees with the tree: new inserts succeed, chains walk real keys."""
     mix = Mix().only(insert_new=4, insert_dup=1, erase_present=2, erase_absent=1, iter_forward=1,
                      iter_backward=1)
-    ops = O.generate(9, 4000, mix=mix)
+    ops = G.generate(9, 4000, mix=mix)
     lines = run_ops(ops, 64).split("\n")
     results = Counter((op.code, line) for op, line in zip(ops, lines))
     assert results[("i", "ok")] > 0 and results[("i", "dup")] > 0
@@ -207,7 +209,7 @@ def test_generated_ops_mean_what_they_say():
 )
 def test_generate_validation(kwargs, message):
     with pytest.raises(ValueError, match=message) as info:
-        O.generate(**kwargs)
+        G.generate(**kwargs)
     assert "\n" not in str(info.value)
 
 
@@ -223,7 +225,7 @@ def contains_in_order(*needles):
 
 
 def test_ddmin_finds_the_minimal_subsequence():
-    ops = O.generate(2, 400)
+    ops = G.generate(2, 400)
     needles = [ops[37], ops[150], ops[151], ops[390]]
     result = O.ddmin(ops, contains_in_order(*needles))
     assert result == needles
@@ -259,7 +261,7 @@ def test_shrink_keys_renumbers_and_merges():
 
 def test_shrink_on_a_reference_based_failure():
     """A realistic predicate: "some v line reports black height >= 3"."""
-    ops = O.generate(4, 3000, profile="large", keyspace=5000)
+    ops = G.generate(4, 3000, profile="large", keyspace=5000)
 
     def tall(candidate):
         trace = run_ops(candidate).split("\n")
@@ -290,7 +292,7 @@ def test_shrink_cuts_to_the_failing_prefix_and_segment():
                 gone.add(op.key)
         return False
 
-    ops = O.generate(8, 3000, mix=Mix().only(insert_new=5, erase_present=3, erase_absent=1))
+    ops = G.generate(8, 3000, mix=Mix().only(insert_new=5, erase_present=3, erase_absent=1))
     assert erased_twice(ops)
-    result = O.shrink(ops, erased_twice)
+    result = O.shrink(ops, erased_twice, reset="x")
     assert result == [Op("e", 0), Op("e", 0)]

@@ -15,7 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archeo.subjects.rbtree import tree as rb
-from archeo.ops import Op, encode, generate
+from archeo.ops import Op, encode
+from archeo.subjects.rbtree.generate import generate
 from archeo.subjects.rbtree.harness import Harness, run_batch, run_ops
 from archeo.subjects.rbtree.tree import BLACK, LEFT, RED, RIGHT, Node, Root
 

@@ -19,6 +19,7 @@ import pytest
 
 import histories as H
 from archeo import ops
+from archeo.subjects.rbtree import generate as gen
 from archeo.build import Builder
 from archeo.cli import main
 from archeo.parse import parse_revision
@@ -110,7 +111,7 @@ def test_an_attack_is_contained_and_named(attack, where, outside, cache):
         return
     assert program.ok, program.error
     with Executor() as ex:
-        result = ex.run(program, ops.encode(ops.generate(1, 300, profile="small")))
+        result = ex.run(program, ops.encode(gen.generate(1, 300, profile="small")))
     assert result.status == "crash", (result.status, result.kind, result.stderr)
     assert result.kind in names, result.kind
     assert_nothing_left(outside, result.stdout, result.stderr)
@@ -122,13 +123,13 @@ def test_the_probe_names_the_layers(cache):
     assert "seccomp" in layers.split("+")
     assert probe(program.path, str(cache), sandbox=False) == "none"
     with Executor() as ex:
-        assert ex.run(program, ops.encode(ops.generate(1, 50))).status == "ok"
+        assert ex.run(program, ops.encode(gen.generate(1, 50))).status == "ok"
         assert ex.confinement.startswith(layers)
 
 
 def test_the_mount_namespace_layer_stands_in_for_landlock(outside, cache):
     program = build(hostile_text("open-read", "insert", outside), cache)
-    batch = ops.encode(ops.generate(1, 300, profile="small"))
+    batch = ops.encode(gen.generate(1, 300, profile="small"))
     proc = subprocess.run([program.path, "--fs-layer", "mountns"], input=batch, capture_output=True, text=True,
                           cwd=outside["dir"] / ".." , env={})
     assert proc.returncode == -31 and "denied system call" in proc.stderr
@@ -142,7 +143,7 @@ def test_without_the_sandbox_the_same_code_escapes(outside, cache):
     """The control: --no-sandbox really runs it unconfined (so the tests above can fail)."""
     program = build(hostile_text("open-write", "insert", outside), cache)
     with Executor(sandbox=False) as ex:
-        result = ex.run(program, ops.encode(ops.generate(1, 300, profile="small")))
+        result = ex.run(program, ops.encode(gen.generate(1, 300, profile="small")))
         assert ex.confinement in ("netns", "none")
     assert result.status == "ok"
     assert os.path.exists(outside["marker"])
@@ -153,7 +154,7 @@ def test_a_sanitizer_build_of_a_correct_revision_runs_clean_under_its_filter(cac
     assert program.ok, program.error
     with Executor() as ex:
         for seed, profile in ((1, "small"), (2, "large")):
-            result = ex.run(program, ops.encode(ops.generate(seed, 3000, profile=profile)))
+            result = ex.run(program, ops.encode(gen.generate(seed, 3000, profile=profile)))
             assert (result.status, result.kind) == ("ok", ""), result.stderr
 
 
@@ -208,7 +209,7 @@ def test_the_setup_calls_are_gone_once_the_harness_runs(outside, cache):
     program = build(text, cache)
     assert program.ok, program.error
     with Executor() as ex:
-        result = ex.run(program, ops.encode(ops.generate(1, 300, profile="small")))
+        result = ex.run(program, ops.encode(gen.generate(1, 300, profile="small")))
     assert (result.status, result.kind) == ("crash", "sandbox: unshare")
 
 

@@ -1,12 +1,13 @@
-"""The kernel rbtree API past its core: one module per API group, each a Python model of the
-group's documented semantics (not translated from any copy), built on the reference tree (tree.py).
+"""The kernel red-black tree as a subject: everything archeo knows that is rbtree-specific.
 
-- `cached`: rb_root_cached (leftmost kept beside the root);
-- `postorder`: rb_first_postorder / rb_next_postorder;
-- `augment`: augmented trees, the 2012+ callbacks API and the 2010 rb_augment_* API;
-- `search`: rb_add, rb_add_cached, rb_find, rb_find_first, rb_next_match, rb_find_add;
-- `rcu`: rb_replace_node_rcu.
+- `vocabulary`: the protocol's op codes (keyed, bare, probes, the later API groups');
+- `generate`: seeded op sequences (mixes, profiles) aimed at present and absent keys;
+- `tree`: the Python reference tree, the kernel API one to one; `harness`: its interpreter of
+  the batch protocol; `interp`: the same with the later API groups' ops;
+- one module per later API group, each a Python model of the group's documented semantics
+  (not translated from any copy), built on `tree`: `cached` (rb_root_cached), `postorder`,
+  `augment` (the 2012+ callbacks API and the 2010 rb_augment_* API), `search` (rb_add,
+  rb_find, ...), `rcu` (rb_replace_node_rcu); `groups` says which names each op needs.
 
-Nothing here imports archeo.ops' generator or the C side; these are the models the protocol
-interpreter and the property tests use.
+The models import neither the generator nor the C side.
 """

@@ -1,6 +1,6 @@
 """The later rbtree API groups as the harness sees them: which protocol op needs what.
 
-One table says, for each group op (archeo.ops.GROUP_CODES), the names a revision must offer
+One table says, for each group op (vocabulary.GROUP_CODES), the names a revision must offer
 (functions, or function-like macros of its headers) for the harness to call the revision's
 code; and the C spelling of the `ARCHEO_HAS_*` define archeo/api.py writes into the
 per-revision config. A revision without them still runs the op: the harness does the op's
@@ -10,7 +10,7 @@ so the traces of every later op stay comparable (docs/protocol.md, "API groups")
 
 from __future__ import annotations
 
-from archeo.ops import GROUP_CODES
+from .vocabulary import GROUP_CODES
 
 #: op -> (define suffix, names it needs)
 OP_NEEDS: dict[str, tuple[str, tuple[str, ...]]] = {

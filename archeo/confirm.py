@@ -29,20 +29,46 @@ CPU), and Xen's 2017 window has 30 hanging seeds — confirmation made the Xen d
 slower (18 s -> 97 s of CPU). With the stall limit scaled, a real hang costs ~40 ms more. The result cache
 (pipeline.py) is written only after settling, and its key holds RULES and this module's source,
 so a verdict made under older rules is never reused.
+
+What a confirmation costs, and what keeps it small (issue 11; bench/bench_false_alarms.py):
+a real endless loop spends its confirming run's whole stall limit (40 ms of CPU), and the
+2017 Xen window has real hangs on 12 seeds in each of its two programs, and more among the
+shrinker's candidates. So:
+
+- a confirming run is remembered (`ConfirmingRunner`): the same input to the same machine code
+  is not confirmed twice. "The same machine code" is the program file with its embedded commit
+  id and its build id blanked (`object_identity`): the window's two programs differ only there,
+  so they share their confirmations. The first, short-limit run is still made every time, and
+  settled against the remembered confirming run by the same rules: nothing is believed that a
+  run with 20x limits did not show on that very input;
+- a revision's suspects are confirmed side by side (`settle_seeds`, CONFIRM_JOBS at once).
+
+Not done, and why: confirming a hang on the prefix up to its stuck operation saves nothing
+(a stuck run never reads past that operation; the ops after it cost a parse of their text), and
+leaving a second hanging seed of a revision unconfirmed is not possible without risking the
+JSON: every seed's settled outcome goes into the revision's `behaviour` hash.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import os
+import re
+import struct
 import threading
 import weakref
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Callable, Sequence, TypeVar
 
 from .compare import Outcome
 
 # Bumped whenever a rule that decides a verdict changes; part of every difftest cache key.
 RULES = 2  # 1: one timing sample decided a hang; 2: confirmed, flaky named
 CONFIRM_FACTOR = 20  # the confirming run's limits, against the first run's
+CONFIRM_JOBS = 2  # a revision's suspects confirmed at once (the machine's 2 cores)
+REMEMBERED = 4096  # confirming runs remembered per executor (the oldest forgotten first)
 
 Runner = Callable[[str], Outcome]
 
@@ -81,47 +107,203 @@ def flaky(first: Outcome, second: Outcome) -> Outcome:
 
 
 def confirmer(runner: Runner) -> Runner:
-    """The runner that confirms `runner`'s suspects: the same program with large limits
-    (`runner.confirming()`, pipeline.ProgramRunner), or the runner itself (the reference, the
-    tests' fakes: they have no limits to raise)."""
+    """The runner that confirms `runner`'s suspects: the same program with large limits, its
+    runs remembered (`runner.confirming()`, pipeline.ProgramRunner, in a ConfirmingRunner), or
+    the runner itself (the reference, the tests' fakes: they have no limits to raise)."""
     make = getattr(runner, "confirming", None)
-    return make() if make is not None else runner
+    if make is None:
+        return runner
+    inner = make()
+    program = getattr(runner, "program", None)
+    if program is None or not getattr(program, "path", None):
+        return inner
+    return ConfirmingRunner(inner, object_identity(program.path, program.commit), _remembered(runner.executor))
 
 
 def settle_seeds(runner: Runner, batches: Sequence[str], found: list, hashes: list, hash_of) -> int:
     """Settle, in place, every suspect among one revision's outcomes (`found[i]` is seed i's:
     an Outcome, or a marker meaning "the reference's"); `hashes[i]` is remade with `hash_of`.
-    Returns how many seeds were run again."""
-    again = None
-    rerun = 0
-    for i, outcome in enumerate(found):
-        if suspect(outcome):
-            again = again or confirmer(runner)
-            found[i] = settle(outcome, lambda batch=batches[i]: again(batch))
-            hashes[i] = hash_of(found[i])
-            rerun += 1
-    return rerun
+    The suspects are confirmed side by side, CONFIRM_JOBS at once. Returns how many seeds
+    were run again."""
+    todo = [i for i, outcome in enumerate(found) if suspect(outcome)]
+    if not todo:
+        return 0
+    again = confirmer(runner)
+
+    def one(i: int) -> Outcome:
+        return settle(found[i], lambda: again(batches[i]))
+
+    if len(todo) == 1:
+        settled = [one(todo[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(CONFIRM_JOBS, len(todo))) as pool:
+            settled = list(pool.map(one, todo))
+    for i, outcome in zip(todo, settled):
+        found[i] = outcome
+        hashes[i] = hash_of(outcome)
+    return len(todo)
+
+
+class ConfirmingRunner:
+    """A confirming runner whose runs are remembered: one input, one machine code, one
+    confirming run (see the module's notes). `remembered` is shared by every runner of one
+    executor, so the revisions built into the same machine code share it."""
+
+    def __init__(self, inner: Runner, identity: str, remembered: "_Remembered"):
+        self.inner = inner
+        self.identity = identity
+        self.remembered = remembered
+
+    def __call__(self, batch: str) -> Outcome:
+        return self.remembered.get((self.identity, "trace", batch), lambda: self.inner(batch))
+
+    def digests(self, batch: str) -> Outcome:
+        return self.remembered.get((self.identity, "digests", batch), lambda: self.inner.digests(batch))
+
+    @property
+    def ops(self):
+        return getattr(self.inner, "ops", None)
+
+
+class _Remembered:
+    """Confirming runs by (machine code, mode, batch's sha256), at most REMEMBERED of them. A
+    run asked for while the same one is under way (from another thread) is waited for."""
+
+    def __init__(self):
+        self._runs: dict[tuple[str, str, str], Future] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str, str], run: Callable[[], Outcome]) -> Outcome:
+        identity, mode, batch = key
+        key = (identity, mode, hashlib.sha256(batch.encode() if isinstance(batch, str) else batch).hexdigest())
+        with self._lock:
+            got = self._runs.get(key)
+            mine = got is None
+            if mine:
+                if len(self._runs) >= REMEMBERED:
+                    self._runs.pop(next(iter(self._runs)))
+                got = self._runs[key] = Future()
+        if mine:
+            try:
+                got.set_result(run())
+            except BaseException as exc:
+                with self._lock:  # not remembered: the next asker runs it again
+                    self._runs.pop(key, None)
+                got.set_exception(exc)
+                raise
+        return got.result()
+
+
+_remembered_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _remembered(executor) -> _Remembered:
+    """The confirming runs remembered for one executor (made on first use, kept while it lives)."""
+    with _lock:
+        got = _remembered_of.get(executor)
+        if got is None:
+            got = _remembered_of[executor] = _Remembered()
+        return got
+
+
+_BUILD_ID = re.compile(re.escape(struct.pack("<III", 4, 20, 3) + b"GNU\0") + rb".{20}", re.DOTALL)
+
+
+def object_identity(path: str, commit: str = "") -> str:
+    """The program's machine code and data: its file's sha256 with the commit id it embeds
+    (`commit`: archeo_commit, printed by `--info` only) and its GNU build id (a hash of the
+    rest) blanked. Two programs with one identity compute the same on every input. The path
+    itself when the file cannot be read (then nothing is shared)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"path:{path}"
+    return _identity(path, stat.st_mtime_ns, stat.st_size, commit)
+
+
+@functools.lru_cache(maxsize=4096)
+def _identity(path: str, _mtime: int, _size: int, commit: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return f"path:{path}"
+    data = _BUILD_ID.sub(lambda m: m.group(0)[:16] + bytes(20), data)
+    if len(commit) >= 12:  # a commit id, not a word that could be anywhere
+        data = data.replace(commit.encode(), bytes(len(commit)))
+    return hashlib.sha256(data).hexdigest()
 
 
 class Confirmed:
     """A runner whose every outcome is settled: what the shrinker and the witnesses run, so a
-    witness is made of confirmed outcomes too."""
+    witness is made of confirmed outcomes too. A suspect's settled outcome is remembered for
+    its batch (the shrinker and the witness ask for some batches more than once), so asking
+    again neither re-runs it nor draws another sample of a flaky program. Inside `checked` its
+    suspects are confirmed in the background while the caller goes on (see there)."""
 
     def __init__(self, runner: Runner):
         self.runner = runner
         self._again: Runner | None = None
+        self._settled: dict[str, Outcome] = {}  # batch sha256 -> a suspect's settled outcome
+        self._pending: list | None = None  # inside `checked`: (what was taken, its settling)
+        self._pool: ThreadPoolExecutor | None = None
 
     def __call__(self, batch: str) -> Outcome:
+        key = hashlib.sha256(batch.encode() if isinstance(batch, str) else batch).hexdigest()
+        got = self._settled.get(key)
+        if got is not None:
+            return got
         first = self.runner(batch)
         if not suspect(first):
             return first
         if self._again is None:
             self._again = confirmer(self.runner)
-        return settle(first, lambda: self._again(batch))
+        if self._pending is not None and self._pool is not None:
+            self._pending.append((first, self._pool.submit(self._settle, key, first, batch)))
+            return first  # taken for now: `checked` compares it with its settling before any use
+        return self._settle(key, first, batch)
+
+    def _settle(self, key: str, first: Outcome, batch: str) -> Outcome:
+        again = self._again
+        got = settle(first, lambda: again(batch))
+        if len(self._settled) >= REMEMBERED:
+            self._settled.pop(next(iter(self._settled)), None)
+        self._settled[key] = got
+        return got
 
     @property
     def ops(self):
         return getattr(self.runner, "ops", None)
+
+
+T = TypeVar("T")
+
+
+def checked(work: Callable[[], T], *runners) -> T:
+    """`work()` (a shrink, a witness) made of settled outcomes only, at a lower cost in time.
+
+    While `work` runs, each suspect of the Confirmed `runners` is taken as it first came and its
+    confirmation runs in the background, on the other core (a real hang spends 40 ms there
+    while the shrinker goes on). `work`'s result is returned once every one of those
+    confirmations settled on exactly the outcome that was taken — then `work` ran on settled
+    outcomes throughout, as it would have one confirmation at a time. If any settled otherwise
+    (a timing sample that did not come back), `work` is done again, every suspect confirmed
+    before it is used, the settled outcomes already known reused. So the result is the one
+    made without the background, byte for byte, idle or loaded."""
+    spec = list({id(r): r for r in runners if isinstance(r, Confirmed)}.values())
+    if not spec:
+        return work()
+    with ThreadPoolExecutor(max_workers=CONFIRM_JOBS) as pool:
+        for r in spec:
+            r._pending, r._pool = [], pool
+        try:
+            result = work()
+        finally:
+            pending = [p for r in spec for p in (r._pending or ())]
+            for r in spec:
+                r._pending, r._pool = None, None
+        agreed = all(future.result() == taken for taken, future in pending)
+    return result if agreed else work()
 
 
 def flaky_witness_parts(ops: Sequence, a: Outcome, b: Outcome) -> dict:

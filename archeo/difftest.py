@@ -36,7 +36,7 @@ from . import ops as opslib
 from .subjects.rbtree import generate as rbgen
 from . import schemas
 from .compare import Outcome, Verdict, compare, rank, strongest, swapped
-from .confirm import Confirmed, flaky_witness_parts, settle_seeds
+from .confirm import Confirmed, checked, flaky_witness_parts, settle_seeds
 from .events import BehaviourChange, attribute, equivalence_classes  # noqa: F401 (BehaviourChange: re-exported)
 from .errors import ArcheoError
 
@@ -761,9 +761,9 @@ def difftest(
                     witness = memo.get(key)
                     # (a level shrinking could not isolate stays None in the memo: not retried)
                     if key not in memo or (witness is not None and not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level)):
-                        witness = find_witness(
+                        witness = checked(lambda: find_witness(  # noqa: B023 (called here, at once)
                             seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level
-                        )
+                        ), runners[pv.other], runners[v.commit])
                         memo[key] = witness
                     witness = witness and _relabel(witness, pv.other, v.commit, runners)
                     if witness is not None:

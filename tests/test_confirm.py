@@ -212,3 +212,94 @@ def test_the_cache_key_covers_the_verdict_rules(hanging, tmp_path, monkeypatch):
     unconfirmed = replace(config, confirm=False)
     difftest_all(revisions, programs, unconfirmed, cache, None, lambda *a: None)
     assert calls == [1, 1]  # and an unconfirmed run never reads (or feeds) the confirmed entry
+
+
+# ---------------------------------------------------------------- what keeps confirming cheap
+class _Flaky:
+    """A fake runner: a batch's first run ends as `first[batch]`, every later run is OK."""
+
+    def __init__(self, first: dict):
+        self.first, self.calls = dict(first), []
+
+    def __call__(self, batch: str) -> Outcome:
+        self.calls.append(batch)
+        return self.first.pop(batch, OK)
+
+
+def test_checked_returns_at_once_when_every_background_confirmation_agrees():
+    hang = cut(OK, 2)
+
+    class Stuck(_Flaky):
+        def __call__(self, batch):
+            self.calls.append(batch)
+            return hang
+
+    runner = confirm.Confirmed(Stuck({}))
+    works = []
+    got = confirm.checked(lambda: works.append(1) or [runner("a"), runner("b")], runner)
+    assert got == [hang, hang] and works == [1]  # a real hang, confirmed in the background: done once
+    assert runner.runner.calls.count("a") == 2  # its first run and its confirming run
+    assert runner("a") == hang and runner.runner.calls.count("a") == 2  # remembered: not run again
+
+
+def test_checked_does_the_work_again_when_a_taken_suspect_did_not_come_back():
+    """A timing sample that does not come back was taken for a moment only: the work is done
+    again on settled outcomes, and its result is what it is without the background."""
+    def work(runner):
+        return [runner(b) for b in ("a", "b", "c")]
+
+    suspects = {"b": cut(OK, 2), "c": cut(OK, 3, "crash", "SIGSEGV")}
+    plain = work(confirm.Confirmed(_Flaky(suspects)))
+    works = []
+    background = confirm.Confirmed(_Flaky(suspects))
+    got = confirm.checked(lambda: works.append(1) or work(background), background)
+    assert got == plain and works == [1, 1]
+    assert got[1] == OK and got[2].status == "flaky"  # the false hang was not believed
+
+
+@needs_gcc
+def test_programs_of_one_machine_code_share_their_confirming_runs(tmp_path, monkeypatch):
+    """Two revisions that compile to the same machine code (the commit id they embed aside)
+    have one object identity, and a hang confirmed for one is not confirmed again for the
+    other; the first, short run is still made for each, and settled by the same rules."""
+    from test_build import fixture_revision
+
+    from archeo.build import Builder, Toolchain
+    from archeo.cparse import parse_revision
+
+    toolchain = Toolchain.probe()
+
+    def build(name, commit, where):
+        rev = fixture_revision(name, commit=commit)
+        program = Builder(tmp_path / where, False, toolchain).build(rev, parse_revision(rev))
+        assert program.ok, program.error
+        return program
+
+    one, two = build("hang", "1" * 40, "a"), build("hang", "2" * 40, "b")
+    other = build("era2009", "1" * 40, "c")
+    assert one.path != two.path and open(one.path, "rb").read() != open(two.path, "rb").read()
+    assert confirm.object_identity(one.path, one.commit) == confirm.object_identity(two.path, two.commit)
+    assert confirm.object_identity(one.path, one.commit) != confirm.object_identity(other.path, other.commit)
+
+    runs = []
+    real = Executor.run
+
+    def counted(self, program, batch, **kw):
+        runs.append((program.commit, self.limits.stall_ms > Limits().stall_ms))
+        return real(self, program, batch, **kw)
+
+    monkeypatch.setattr(Executor, "run", counted)
+    batches = Settings(seeds=3, ops=300).batches(Settings(seeds=3, ops=300).sequences())
+    settled = []
+    with Executor(Limits(timeout=5, cpu_seconds=2)) as ex:
+        for program in (one, two):
+            runner = ProgramRunner(program, ex)
+            found = [runner(b) for b in batches]
+            assert all(o.status == "hang" for o in found)
+            hashes = [None] * len(found)
+            assert confirm.settle_seeds(runner, batches, found, hashes, hash) == len(batches)
+            settled.append(found)
+    assert settled[0] == settled[1] and all(o.status == "hang" for o in settled[0])
+    confirming = [commit for commit, big in runs if big]
+    assert confirming == ["1" * 40] * len(batches)  # the second program's hangs: not run again
+    assert [commit for commit, big in runs if not big].count("2" * 40) == len(batches)

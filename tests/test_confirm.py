@@ -265,7 +265,7 @@ def test_programs_of_one_machine_code_share_their_confirming_runs(tmp_path, monk
     from test_build import fixture_revision
 
     from archeo.build import Builder, Toolchain
-    from archeo.cparse import parse_revision
+    from archeo.parse import parse_revision
 
     toolchain = Toolchain.probe()
 

@@ -14,12 +14,17 @@ then `gcc -O2` with the revision's CompilePlan (archeo/platforms: `-std`, `-nost
 archeo/shim/include for Xen, the system's headers for userland, defines, include directories)
 on the revision and on the harness engine, and a normal link with the harness runtime.
 
+What decides a program is what the compiler is given, so both units are preprocessed first
+(their code identity): a revision whose identity an earlier one had gets that program; the
+harness engine's unit, which holds the revision's header but not its commit id, is compiled
+once into `<cache>/objects/` for every revision that shares it (mutants of one revision, a
+history whose header rarely changes); the revision's own .c is always compiled from its
+sources, with its plan's flags. Threads building the same code wait for each other.
+
 Executables are cached under `<cache>/programs/<key>/`, the key being a sha256 of everything
-that went in (texts, config, harness and shim sources, compiler version, flags); the harness
-runtime, the same for every revision, is compiled once into `<cache>/objects/`. A cache entry
-is built aside and renamed into place, so an interrupted build never leaves half a program;
-compile failures are cached too (they are as deterministic as successes). The cache is an
-optimisation only: delete it and the same programs come back.
+that went in (texts, config, harness and shim sources, compiler version, flags); see
+build_cache.py. Compile failures are cached too (they are as deterministic as successes).
+The cache is an optimisation only: delete it and the same programs come back.
 """
 
 from __future__ import annotations
@@ -29,20 +34,25 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from . import elfcheck
 from .api import ApiError, config_header, derive_api
+from .build_cache import Claims, built_with, load, program_info, put_object, remember, store
+from .build_layout import CONFIG_PATH, _include_targets, _Layout, _with_root, check_includes, layout_for, stage_sources  # noqa: F401 (re-exported)
 from .errors import ArcheoError
-from .platforms import INCLUDE_DIRECTIVE, CompilePlan, includes, plan, revision_files, safe_relative, stage, write_exact
+from .platforms import CompilePlan, plan, revision_files
 from .records import Model, Program, Revision
-from .sandbox import NO_SANDBOX_FLAG, denied_call, raise_if_refused
+
+__all__ = ["Builder", "Toolchain", "build_history", "build_revision", "check_includes", "first_error", "layout_for",
+           "program_info", "stage_sources"]
 
 SHIM_DIR = Path(__file__).resolve().parent / "shim"
 SHIM_INCLUDE = SHIM_DIR / "include"
@@ -56,8 +66,9 @@ COMPILER_LAUNCHER = SHIM_DIR / "confine_cc.c"  # the compiler under Landlock (do
 COMPILER_READS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/dev/null")
 HARNESS_GROUPS = SHIM_DIR / "harness_groups.c"  # included by harness.c
 
-KEY_SCHEME = "archeo-build-4"  # 2: programs record their code identity (`code`); 3: compile plans; 4: sandboxed
-CONFIG_PATH = "archeo-gen/archeo_config.h"
+KEY_SCHEME = "archeo-build-5"  # 2: code identity (`code`); 3: compile plans; 4: sandboxed; 5: shared harness objects
+COMMIT_SOURCE = "archeo-gen/archeo_commit.c"  # the commit id, out of the harness engine's unit
+HARNESS_UNIT = "archeo-obj/harness.i"  # the harness engine preprocessed: its code identity and what is compiled
 RUNTIME_STD = "-std=gnu99"  # the harness runtime is ours: one standard whatever the revision's
 BASE_FLAGS = ("-O2",)  # the standard comes from the revision's CompilePlan
 SANITIZE_FLAGS = (
@@ -91,74 +102,15 @@ class Toolchain:
         return cls(cc, f"{first} ({machine.stdout.strip()})")
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Where the revision's files go in the build directory, and how they are included."""
-
-    source: str  # relative path of the .c
-    header: str  # relative path of the header
-    include_root: str  # relative directory passed with -I
-    includes: tuple[str, ...]  # what archeo_config.h includes, e.g. ("<xen/types.h>", "<xen/rbtree.h>")
-
-
-# ---------------------------------------------------------------- the includes of a revision
-def check_includes(text: str, path: str) -> str | None:
-    """Why the revision may not be compiled, or None: an `#include` must name a relative path
-    without `..` (no reaching outside the build directory), and must not be computed."""
-    for match in INCLUDE_DIRECTIVE.finditer(text):
-        line = text.count("\n", 0, match.start()) + 1
-        rest = match.group(2).strip()
-        directive = f"#{match.group(1)} {rest}".strip()
-        m = re.match(r'^(<([^>]*)>|"([^"]*)")', rest)
-        if not m:
-            return f"{path}:{line}: computed include is not allowed: {directive}"
-        target = m.group(2) if m.group(2) is not None else m.group(3)
-        if target.startswith("/") or target.startswith("\\") or re.match(r"^[A-Za-z]:", target):
-            return f"{path}:{line}: absolute include path is not allowed: {directive}"
-        if ".." in re.split(r"[/\\]", target):
-            return f"{path}:{line}: include path with '..' is not allowed: {directive}"
-    return None
-
-
-def _include_targets(text: str) -> list[str]:
-    """The `<...>`/`"..."` include targets of a text, in order, brackets kept."""
-    return [f"<{name}>" if kind == "<" else f'"{name}"' for _, kind, name in includes(text)]
-
-
-def layout_for(rev: Revision) -> _Layout:
-    """Place the .c at its own path and the header where the .c's `#include` finds it."""
-    if not safe_relative(rev.path) or not safe_relative(rev.header_path or "x"):
-        raise ArcheoError(f"revision {rev.short}: unsafe file path {rev.path!r} / {rev.header_path!r}")
-    header_path = rev.header_path or "rbtree.h"
-    base = PurePosixPath(header_path).name
-    targets = _include_targets(rev.text or "")
-    own = next((t for t in targets if PurePosixPath(t[1:-1]).name == base), None)
-    if own is None:  # the .c does not include its header by name: use its historical include path
-        name = header_path.split("include/", 1)[1] if "include/" in header_path else base
-        own = f"<{name}>"
-        prelude = targets
-    else:
-        prelude = targets[: targets.index(own)]
-    name = own[1:-1]
-    if header_path.endswith("/" + name) and header_path != rev.path:
-        root = header_path[: -len(name) - 1]
-        header = header_path
-    else:
-        root, header = "archeo-include", f"archeo-include/{name}"
-    if header == rev.path:
-        raise ArcheoError(f"revision {rev.short}: header and source share the path {header}")
-    # the .c's other rbtree headers after its own (rbtree_augmented.h): the harness needs them too
-    after = targets[targets.index(own) + 1 :] if own in targets else []
-    later = tuple(t for t in after if PurePosixPath(t[1:-1]).name.startswith("rbtree"))
-    return _Layout(rev.path, header, root, tuple(prelude) + (own,) + later)
-
-
 # ---------------------------------------------------------------- one revision
 class Builder:
-    """Builds programs into one cache with one toolchain; safe to use from several threads."""
+    """Builds programs into one cache with one toolchain; safe to use from several threads.
+
+    `jobs`: at most this many compiler (or `--info`) processes at once, however many threads
+    call `build`; a thread that waits for another building the same code holds no slot."""
 
     def __init__(self, cache_dir: str | os.PathLike, sanitize: bool = False, toolchain: Toolchain | None = None,
-                 sandbox: bool = True):
+                 sandbox: bool = True, jobs: int | None = None):
         self.cache_dir = Path(cache_dir).expanduser()
         self.sanitize = sanitize
         self.sandbox = sandbox  # False: `--info` runs unconfined too (--no-sandbox)
@@ -170,6 +122,8 @@ class Builder:
         self._shim_texts = tuple(
             (str(p.relative_to(SHIM_INCLUDE)), p.read_text()) for p in sorted(SHIM_INCLUDE.rglob("*.h"))
         )
+        self._claims = Claims()  # code identities and shared objects being built right now
+        self._slots = threading.BoundedSemaphore(jobs) if jobs else nullcontext()
 
     @property
     def flags(self) -> tuple[str, ...]:
@@ -178,8 +132,7 @@ class Builder:
     def key(self, rev: Revision, layout: _Layout, config: str, compile_plan: CompilePlan | None = None) -> str:
         """sha256 of everything that goes into the program."""
         compile_plan = compile_plan or plan(rev)
-        h = hashlib.sha256()
-        parts = [
+        return _digest([
             KEY_SCHEME,
             self.toolchain.version,
             " ".join(self.flags),
@@ -193,12 +146,7 @@ class Builder:
             config,
             *self._harness_texts,
             *(f"{name}\0{text}" for name, text in self._shim_texts),
-        ]
-        for part in parts:
-            data = part.encode("utf-8", "surrogateescape")
-            h.update(len(data).to_bytes(8, "little"))
-            h.update(data)
-        return h.hexdigest()
+        ])
 
     def build(self, rev: Revision, model: Model) -> Program:
         """One revision's Program; a compile error is a Program with `error`, never an exception."""
@@ -223,19 +171,22 @@ class Builder:
         config = config_header(api, layout.includes)
         key = self.key(rev, layout, config, compile_plan)
         final = self.cache_dir / "programs" / key
-        cached = _load(final, rev.commit, key, self.sanitize)
+        cached = load(final, rev.commit, key, self.sanitize)
         if cached is not None:
             return replace(cached, cached=True)
         with tempfile.TemporaryDirectory(prefix="archeo-build-") as tmp:
-            info = self._compile(Path(tmp), rev, layout, config, compile_plan)
-            if info.pop("transient", False):
-                return fail(info["error"])  # not cached: the next run compiles it again
-            notes = [*compile_plan.notes, *api.notes]
-            info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=notes, api_ops="".join(api.ops))
-            _store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
-            if info["ok"] and info.get("code"):
-                self._remember(info["code"], key)
-        return _load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
+            steps, code = self._prepare(Path(tmp), rev, layout, config, compile_plan)
+            # Another thread building the same code: wait for it, then copy its program.
+            with self._claims.claim(code):
+                info = self._compile(Path(tmp), rev, steps, code)
+                if info.pop("transient", False):
+                    return fail(info["error"])  # not cached: the next run compiles it again
+                notes = [*compile_plan.notes, *api.notes]
+                info.update(commit=rev.commit, key=key, sanitize=self.sanitize, notes=notes, api_ops="".join(api.ops))
+                store(final, info, Path(tmp) / "program" if info["ok"] else None, config)
+                if info["ok"] and info.get("code"):
+                    remember(self.cache_dir, info["code"], key)
+        return load(final, rev.commit, key, self.sanitize) or fail(info.get("error") or "cache write failed")
 
     def _runtime_object(self, source: Path = HARNESS_RUNTIME, executable: bool = False) -> Path:
         """A runtime (the same for every revision) compiled once per toolchain and flags; or,
@@ -245,24 +196,24 @@ class Builder:
             argv = [self.toolchain.cc, RUNTIME_STD, *BASE_FLAGS, str(source)]
         else:
             argv = [self.toolchain.cc, RUNTIME_STD, *self.flags, *defines, *self.runtime_defines, "-c", str(source)]
-        texts = [*self._harness_texts, source.read_text()]
-        key = hashlib.sha256("\0".join([KEY_SCHEME, self.toolchain.version, *argv[1:], *texts]).encode()).hexdigest()
+        key = _digest([KEY_SCHEME, self.toolchain.version, *argv[1:], *self._harness_texts, source.read_text()], sep=True)
         suffix = "" if executable else ".o"
         path = self.cache_dir / "objects" / f"{source.stem}-{key[:32]}{suffix}"
-        if path.exists():
-            return path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=f".{source.stem}-", suffix=suffix, dir=path.parent)
-        os.close(fd)
-        try:
-            proc = subprocess.run([*argv, "-o", partial], capture_output=True, text=True, timeout=COMPILE_TIMEOUT)
-            if proc.returncode != 0:  # our own code: a failure here is ours, not the revision's
-                raise ArcheoError(f"cannot compile {source.name}: {first_error(proc.stderr)}")
-            os.replace(partial, path)
-        finally:
-            if os.path.exists(partial):
-                os.unlink(partial)
+        with self._claims.claim(str(path)):
+            if path.exists():
+                return path
+            with tempfile.TemporaryDirectory(prefix="archeo-rt-") as tmp:
+                made = Path(tmp) / f"{source.stem}{suffix}"
+                proc = self._run([*argv, "-o", str(made)])
+                if proc.returncode != 0:  # our own code: a failure here is ours, not the revision's
+                    raise ArcheoError(f"cannot compile {source.name}: {first_error(proc.stderr)}")
+                put_object(made, path)
         return path
+
+    def _run(self, command: list[str], **kwargs) -> subprocess.CompletedProcess:
+        """subprocess.run of a compiler (or program) command, within the builder's `jobs`."""
+        with self._slots:
+            return subprocess.run(command, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT, **kwargs)
 
     def _confined(self, argv: list[str], tmp: Path) -> tuple[list[str], dict]:
         """subprocess.run arguments running the compiler command `argv` confined: under
@@ -276,70 +227,80 @@ class Builder:
         env = {"PATH": os.pathsep.join(dict.fromkeys([os.path.dirname(cc), "/usr/bin", "/bin"])), "TMPDIR": str(tmp)}
         return [launcher, *reads, "--", str(tmp), "--", cc, *argv[1:]], dict(env=env, cwd=tmp)
 
-    def _compile(self, tmp: Path, rev: Revision, layout: _Layout, config: str, compile_plan: CompilePlan) -> dict:
+    def _run_confined(self, argv: list[str], tmp: Path, what: str = "compiler") -> dict | None:
+        """Run a compile or link step confined: None when it succeeded, else the failure."""
+        command, where = self._confined(argv, tmp)
+        try:
+            proc = self._run(command, **where)
+        except subprocess.TimeoutExpired:
+            raise ArcheoError(f"{argv[0]} took more than {COMPILE_TIMEOUT}s in {tmp.name}") from None
+        if proc.returncode < 0:  # killed (Ctrl-C, OOM): says nothing about the revision
+            return {"ok": False, "error": f"the {what} was killed by signal {-proc.returncode}", "transient": True}
+        if proc.returncode != 0:
+            return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
+        return None
+
+    def _prepare(self, tmp: Path, rev: Revision, layout: _Layout, config: str, compile_plan: CompilePlan):
+        """Stage the sources in `tmp`; the compile steps (revision, harness engine) and the code identity."""
         stage_sources(rev, layout, config, tmp, compile_plan)
         (tmp / "archeo-obj").mkdir()
-        cc, flags = self.toolchain.cc, list(self.flags)
         defines = ["-DARCHEO_SANITIZE"] if self.sanitize else []
         cflags = _with_root(compile_plan, layout).cflags()
         steps = [
             [*self._revision_argv(layout, compile_plan), "-o", "archeo-obj/revision.o"],
-            [cc, *flags, *defines, "-I", "archeo-gen", *cflags, "-c", str(HARNESS_ENGINE), "-o", "archeo-obj/harness.o"],
+            [self.toolchain.cc, *self.flags, *defines, "-I", "archeo-gen", *cflags, "-c", str(HARNESS_ENGINE),
+             "-o", "archeo-obj/harness.o"],
         ]
+        return steps, self._code_identity(tmp, steps, rev.commit)
+
+    def _compile(self, tmp: Path, rev: Revision, steps: list[list[str]], code: str) -> dict:
         # What the compiler is given decides the program: an earlier build of the same code
         # (another revision's: a comment, a licence text, a header change that reaches nothing)
         # is copied rather than compiled again (its embedded commit id aside, it is this one).
-        code = self._code_identity(tmp, steps, rev.commit)
-        earlier = self._built_with(code)
-        if earlier is not None:
-            shutil.copy2(earlier, tmp / "program")
-            info = program_info(tmp / "program", sandbox=self.sandbox)
-            if "node_size" in info:
-                return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
-        for argv in steps:
-            try:
-                command, where = self._confined(argv, tmp)
-                proc = subprocess.run(command, **where, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                raise ArcheoError(f"{cc} took more than {COMPILE_TIMEOUT}s on {rev.short}") from None
-            if proc.returncode < 0:  # killed (Ctrl-C, OOM): says nothing about the revision
-                return {"ok": False, "error": f"the compiler was killed by signal {-proc.returncode}", "transient": True}
-            if proc.returncode != 0:
-                return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
-        link = [cc, *flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o", *self._confined_objects(tmp)]
-        command, where = self._confined(link, tmp)
-        proc = subprocess.run(command, **where, capture_output=True, text=True, errors="replace", timeout=COMPILE_TIMEOUT)
-        if proc.returncode < 0:
-            return {"ok": False, "error": f"the linker was killed by signal {-proc.returncode}", "transient": True}
-        if proc.returncode != 0:
-            return {"ok": False, "error": first_error(proc.stderr, str(tmp)), "log": proc.stderr}
-        problem = elfcheck.check_objects([tmp / "archeo-obj/revision.o", tmp / "archeo-obj/harness.o"], cc)
+        earlier = built_with(self.cache_dir, code)
+        if earlier is not None and earlier[1].get("node_size") is not None:
+            shutil.copy2(earlier[0], tmp / "program")
+            return {"ok": True, "node_size": int(earlier[1]["node_size"]), "ops": earlier[1].get("ops", ""), "code": code}
+        failed = self._run_confined(steps[0], tmp) or self._harness_object(tmp, steps[1], code)
+        if failed:
+            return failed
+        commit_c = _commit_source(tmp)
+        link = [self.toolchain.cc, *self.flags, "-o", "program", "archeo-obj/revision.o", "archeo-obj/harness.o",
+                *self._confined_objects(tmp), commit_c]
+        failed = self._run_confined(link, tmp, "linker")
+        if failed:
+            return failed
+        problem = elfcheck.check_objects([tmp / "archeo-obj/revision.o", tmp / "archeo-obj/harness.o"], self.toolchain.cc)
         if problem:
             return {"ok": False, "error": problem}
-        info = program_info(tmp / "program", sandbox=self.sandbox)
+        with self._slots:
+            info = program_info(tmp / "program", sandbox=self.sandbox)
         if "node_size" not in info:
             return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
         return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
 
-    def _built_with(self, code: str) -> Path | None:
-        """The cached program an earlier build made from the same code, if any."""
-        if not code:
-            return None
-        try:
-            key = (self.cache_dir / "program-codes" / code).read_text().strip()
-        except OSError:
-            return None
-        path = self.cache_dir / "programs" / key / "program"
-        return path if re.fullmatch(r"[0-9a-f]{64}", key) and path.exists() else None
-
-    def _remember(self, code: str, key: str) -> None:
-        """Index a built program by its code identity, for `_built_with` (written aside, renamed)."""
-        index = self.cache_dir / "program-codes"
-        index.mkdir(parents=True, exist_ok=True)
-        fd, partial = tempfile.mkstemp(prefix=".by-code-", dir=index)
-        with os.fdopen(fd, "w") as f:
-            f.write(key + "\n")
-        os.replace(partial, index / code)
+    def _harness_object(self, tmp: Path, argv: list[str], code: str) -> dict | None:
+        """archeo-obj/harness.o: the harness engine compiled from the translation unit that
+        `_code_identity` preprocessed (archeo-obj/harness.i), shared through `<cache>/objects`
+        by every revision whose unit is byte for byte the same (most share their header: the
+        unit does not hold the commit id, which archeo_commit.c gives). Compiled from the
+        sources as before when there is no unit (a sanitizer build keeps its line numbers)
+        or when it fails (so the message names the files the compiler was given)."""
+        unit = tmp / HARNESS_UNIT
+        if not code or self.sanitize or not unit.exists():
+            return self._run_confined(argv, tmp)
+        from_unit = [*argv[: argv.index("-c") + 1], HARNESS_UNIT, *argv[argv.index("-o") :]]
+        key = _digest([KEY_SCHEME, self.toolchain.version, *from_unit, unit.read_text("utf-8", "surrogateescape")])
+        path = self.cache_dir / "objects" / f"harness-{key}.o"
+        with self._claims.claim(str(path)):
+            if not path.exists():
+                failed = self._run_confined(from_unit, tmp)
+                if failed:
+                    return failed if failed.get("transient") else self._run_confined(argv, tmp)
+                put_object(tmp / "archeo-obj/harness.o", path)
+                return None
+        shutil.copy2(path, tmp / "archeo-obj/harness.o")
+        return None
 
     def _revision_argv(self, layout: _Layout, compile_plan: CompilePlan) -> list[str]:
         """The command that compiles the revision's own .c (no harness), without `-o`."""
@@ -367,8 +328,9 @@ class Builder:
 
     def _code_identity(self, tmp: Path, steps: list[list[str]], commit: str) -> str:
         """sha256 of what the compiler was given, line markers aside: the revision's and the
-        harness engine's translation units preprocessed (`-E -P`), the commit id the harness
-        embeds taken out, with the toolchain, flags and runtime.
+        harness engine's translation units preprocessed (`-E -P`), the commit id taken out,
+        with the toolchain, flags and runtime. The harness's unit is kept as
+        archeo-obj/harness.i, which `_harness_object` compiles.
 
         Two revisions with the same identity are the same program (a licence text, a comment,
         an include that adds nothing, a file move), so difftest runs it once for both. "" when
@@ -377,22 +339,38 @@ class Builder:
         h = hashlib.sha256()
         for part in (KEY_SCHEME, self.toolchain.version, " ".join(self.flags), f"sanitize={self.sanitize}", *self._harness_texts):
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        for argv in steps:
+        for argv, keep in zip(steps, (None, HARNESS_UNIT)):
             at = argv.index("-c")
-            argv = [*argv[:at], "-E", "-P", *argv[at + 1 : argv.index("-o")]]
+            argv = [*argv[:at], "-E", "-P", *argv[at + 1 : argv.index("-o")], *(["-o", keep] if keep else [])]
             command, where = self._confined(argv, tmp)
-            proc = subprocess.run(command, **where, capture_output=True, timeout=COMPILE_TIMEOUT)
+            with self._slots:
+                proc = subprocess.run(command, **where, capture_output=True, timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:
                 return ""
-            h.update(_tokens_only(proc.stdout.replace(commit.encode(), b"")) + b"\0")
+            unit = (tmp / keep).read_bytes() if keep else proc.stdout
+            h.update(_tokens_only(unit.replace(commit.encode(), b"")) + b"\0")
         return h.hexdigest()
 
 
-def _with_root(compile_plan: CompilePlan, layout: _Layout) -> CompilePlan:
-    """The plan with the layout's include root first (where the staged headers are)."""
-    if layout.include_root in compile_plan.include_dirs:
-        return compile_plan
-    return replace(compile_plan, include_dirs=(layout.include_root, *compile_plan.include_dirs))
+def _digest(parts, sep: bool = False) -> str:
+    """sha256 of text parts, each length-prefixed (or, `sep`, joined by NULs: the runtime objects' old scheme)."""
+    if sep:
+        return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    h = hashlib.sha256()
+    for part in parts:
+        data = part.encode("utf-8", "surrogateescape")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.hexdigest()
+
+
+def _commit_source(tmp: Path) -> str:
+    """archeo-gen/archeo_commit.c: the commit id the program says with `--info` (from the
+    config's ARCHEO_COMMIT), in a unit of its own so that the harness engine's does not hold it."""
+    match = re.search(r'^#define ARCHEO_COMMIT ("[^"\n]*")$', (tmp / CONFIG_PATH).read_text(), re.M)
+    literal = match.group(1) if match else '"unknown"'
+    (tmp / COMMIT_SOURCE).write_text(f"const char archeo_commit[] = {literal};\n")
+    return COMMIT_SOURCE
 
 
 _LITERAL_OR_SPACE = re.compile(rb'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|\s+')
@@ -404,19 +382,6 @@ def _tokens_only(code: bytes) -> bytes:
     return _LITERAL_OR_SPACE.sub(lambda m: m.group(0) if m.group(0)[:1] in (b'"', b"'") else b" ", code).strip()
 
 
-def stage_sources(rev: Revision, layout: _Layout, config: str, dest: Path, compile_plan: CompilePlan | None = None) -> None:
-    """Write the revision's .c, header and include closure, unmodified, the plan's stubs, and
-    the generated config under `dest` (platforms.stage).
-
-    Read back and compared, so "the revision compiled is byte for byte the revision mined"
-    is checked on every build rather than assumed (no newline or encoding translation).
-    """
-    stage(rev, compile_plan or plan(rev), dest)
-    if layout.header != rev.header_path:  # the header where the .c's include finds it
-        write_exact(dest / layout.header, rev.header_text or "")
-    write_exact(dest / CONFIG_PATH, config)
-
-
 def first_error(stderr: str, tmp: str = "") -> str:
     """The compiler's (or linker's) first error line, without our temporary directory in it."""
     lines = [(line.replace(tmp + "/", "") if tmp else line).strip() for line in stderr.splitlines() if line.strip()]
@@ -424,68 +389,6 @@ def first_error(stderr: str, tmp: str = "") -> str:
         if re.search(r"\berror\b|\bError:|undefined reference|multiple definition", line):
             return line
     return lines[0] if lines else "the compiler failed without a message"
-
-
-def program_info(path: str | os.PathLike, sandbox: bool = True) -> dict:
-    """`program --info` as a dict (node_size, ops, commit, sanitize), run confined (its
-    constructors are the revision's code) in an empty directory of its own."""
-    argv = [str(path), "--info"] + ([] if sandbox else [NO_SANDBOX_FLAG])
-    try:
-        with tempfile.TemporaryDirectory(prefix="archeo-info-") as cwd:
-            proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, env={}, cwd=cwd)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return {"error": str(exc)}
-    raise_if_refused(proc.returncode, proc.stderr)
-    denied = denied_call(proc.stderr) if proc.returncode == -signal.SIGSYS else None
-    if denied:  # a constructor of the revision's, stopped before any operation
-        return {"error": f"sandbox: {denied} (before main: the program's constructors)"}
-    if proc.returncode != 0:
-        return {"error": (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]}
-    return dict(line.split(" ", 1) for line in proc.stdout.splitlines() if " " in line)
-
-
-# ---------------------------------------------------------------- the cache
-def _store(final: Path, info: dict, program: Path | None, config: str) -> None:
-    """Put a finished build into the cache atomically: staged aside, then renamed into place."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{final.name[:16]}-", dir=final.parent))
-    try:
-        if program is not None:
-            shutil.copy2(program, stage / "program")
-        (stage / "archeo_config.h").write_text(config)
-        log = info.pop("log", None)
-        if log:
-            (stage / "build.log").write_text(log)
-        (stage / "program.json").write_text(json.dumps(info, indent=1) + "\n")
-        try:
-            os.rename(stage, final)
-        except OSError:
-            if not (final / "program.json").exists():  # not a lost race: a real failure
-                raise
-    finally:
-        if stage.exists():
-            shutil.rmtree(stage, ignore_errors=True)
-
-
-def _load(final: Path, commit: str, key: str, sanitize: bool) -> Program | None:
-    try:
-        info = json.loads((final / "program.json").read_text())
-    except (OSError, ValueError):
-        return None
-    path = final / "program"
-    if info.get("ok") and not path.exists():
-        return None
-    return Program(
-        commit=commit,
-        path=str(path) if info.get("ok") else None,
-        key=key,
-        ops=tuple(info.get("ops") or ()),
-        node_size=info.get("node_size"),
-        sanitize=sanitize,
-        error=info.get("error"),
-        notes=tuple(info.get("notes") or ()),
-        code=info.get("code") or "",
-    )
 
 
 # ---------------------------------------------------------------- the API
@@ -511,7 +414,7 @@ def build_history(
     sandbox: bool = True,
     progress=None,
 ) -> list[Program]:
-    """Build every revision, `jobs` at a time; one Program per revision, in order.
+    """Build every revision, `jobs` compilers at a time; one Program per revision, in order.
 
     `models` is either aligned with `revisions` or a mapping from commit to Model. A failed
     build is a Program with `error`; the others go on.
@@ -522,12 +425,14 @@ def build_history(
         if len(models) != len(revisions):
             raise ValueError(f"{len(revisions)} revisions but {len(models)} models")
         pairs = list(zip(revisions, models))
-    builder = Builder(cache_dir, sanitize, toolchain, sandbox)
     workers = max(1, jobs or os.cpu_count() or 1)
+    builder = Builder(cache_dir, sanitize, toolchain, sandbox, jobs=workers)
     tick = progress or (lambda stage, done, total: None)
     tick("build", 0, len(pairs))
     programs = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    # Twice as many threads as compilers: a thread waiting for another revision of the same
+    # code (build_cache.Claims) holds no compiler slot, which a third revision then uses.
+    with ThreadPoolExecutor(max_workers=2 * workers) as pool:
         for program in pool.map(lambda pair: builder.build(*pair), pairs):
             programs.append(program)
             tick("build", len(programs), len(pairs))

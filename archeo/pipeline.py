@@ -114,21 +114,14 @@ def structural_diffs(revisions: list[Revision], models: dict[str, Model]) -> tup
 def build_all(
     revisions: list[Revision], models: dict[str, Model], cache_dir: Path, config: RunConfig, progress: Progress
 ) -> dict[str, Program]:
-    from .build import build_revision
+    from .build import build_history
 
+    # One builder for every revision: one toolchain probe, `jobs` compilers at a time, and
+    # revisions of the same code wait for each other rather than compile it twice.
     present = [r for r in revisions if r.present]
-    programs: dict[str, Program] = {}
-    progress("build", 0, len(present))
-    with ThreadPoolExecutor(max_workers=max(1, config.jobs)) as pool:
-        futures = [
-            (rev, pool.submit(build_revision, rev, models[rev.commit], cache_dir, sanitize=config.sanitize,
-                              sandbox=config.sandbox))
-            for rev in present
-        ]
-        for i, (rev, fut) in enumerate(futures, 1):
-            programs[rev.commit] = fut.result()
-            progress("build", i, len(present))
-    return programs
+    built = build_history(present, models, cache_dir, sanitize=config.sanitize, jobs=max(1, config.jobs),
+                          sandbox=config.sandbox, progress=progress)
+    return {rev.commit: program for rev, program in zip(present, built)}
 
 
 def with_groups(settings: Settings, programs) -> Settings:

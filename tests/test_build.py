@@ -280,7 +280,9 @@ def test_an_interrupted_build_leaves_no_half_program(tmp_path, toolchain, monkey
     with pytest.raises(KeyboardInterrupt):
         builder.build(rev, model)
     programs = tmp_path / "cache" / "programs"
-    assert not any(programs.iterdir())  # the staging directory was removed, nothing renamed into place
+    assert not programs.exists() or not any(programs.iterdir())  # staging removed, nothing renamed into place
+    objects = tmp_path / "cache" / "objects"  # nor a half-copied shared object
+    assert not [p.name for p in objects.iterdir() if p.name.startswith(".")]
     monkeypatch.undo()
     assert builder.build(rev, model).ok
 

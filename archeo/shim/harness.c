@@ -15,13 +15,10 @@
 #include "archeo_config.h"
 #include "harness.h"
 
-#ifndef ARCHEO_COMMIT
-#define ARCHEO_COMMIT "unknown"
-#endif
-
+/* archeo_commit is defined apart (archeo-gen/archeo_commit.c, made by build.py): without the
+ * commit id, revisions that share a header share this unit, and its compiled object. */
 const unsigned long archeo_node_size = sizeof(archeo_node_t);
 const char archeo_ops[] = ARCHEO_OPS;
-const char archeo_commit[] = ARCHEO_COMMIT;
 
 /* An entry embeds its node, as kernel users do; the key sits before the node so that, in a
  * sanitizer build where each entry is its own allocation, a write past the node leaves the

@@ -78,7 +78,7 @@ def test_each_group_plant_is_found_attributed_ended_and_shrunk(planted, name):
 
 
 def test_api_eras_name_the_commits_that_changed_the_groups(planted, tmp_path):
-    from archeo.report.findings import _api_eras
+    from archeo.report.history import api_eras as _api_eras
     from archeo.study import Study
 
     history, steps, programs, result, _ = planted

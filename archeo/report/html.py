@@ -1,16 +1,17 @@
 """The report as one self-contained HTML file, rendered from the findings document.
 
 No script, no network: CSS is inline, figures and trees are inline SVG, per-revision pages
-are `<details>` sections reachable by anchor. Everything the page says comes from the
+are `<details>` sections reachable by anchor (html_revision.py); the shared pieces, badges,
+links and witness tables, are in html_kit.py. Everything the page says comes from the
 findings document that `archeo.report.findings.build_findings` made, so the HTML and findings.json
 cannot disagree.
 """
 
 from __future__ import annotations
 
-from html import escape
-
 from . import figures as figs
+from .html_kit import badge, esc, rev_link, short, witness_html
+from .html_revision import revision_detail
 from .mutation import mutation_html
 from .words import (
     settings_words,
@@ -20,13 +21,9 @@ from .words import (
     history_text,
     class_rows,
     change_counts,
-    outcome_text,
-    side_label,
-    untested_reason,
-    legend,
-    witness_rows,
+    plural,
 )
-from .witness_trees import trees_html
+
 
 CSS = """
 :root { --ink:#263238; --muted:#607d8b; --line:#e0e6ea; --zebra:#f6f8f9; --head:#eef2f4; --accent:#3949ab; }
@@ -97,54 +94,19 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .82rem; border-top: 1
 """
 
 
-def _e(text) -> str:
-    return escape("" if text is None else str(text))
-
-
-def _badge(level: str | None, text: str | None = None) -> str:
-    if level is None:
-        return f'<span class="muted">{_e(text or "—")}</span>'
-    bg, fg = figs.LEVEL_COLOURS.get(level, ("#eceff1", "#263238"))
-    return f'<span class="badge" style="background:{bg};color:{fg}">{_e(text or level)}</span>'
-
-
-def _short(commit: str | None) -> str:
-    return commit[:12] if commit else "—"
-
-
-def _rev_link(commit: str | None, by_commit: dict) -> str:
-    if not commit:
-        return "—"
-    if commit not in by_commit:
-        return f"<code>{_e(_short(commit))}</code>"
-    return f'<a href="#rev-{_e(commit[:12])}"><code>{_e(_short(commit))}</code></a>'
-
-
-def _code_or_dash(name: str | None) -> str:
-    return f"<code>{_e(name)}</code>" if name else "—"
-
-
-def _macro_name(m: dict) -> str:
-    return m["name"] + (f"({', '.join(m['params'])})" if m["params"] is not None else "")
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _vs_cell(r: dict, name: str) -> str:
     pv = r[name]
     if pv is not None:
         if name == "vs_previous" and pv["level"] == "same":
             return '<span class="muted">same</span>'  # so the changes stand out
-        return _badge(pv["level"])
+        return badge(pv["level"])
     if r["status"] == "deleted":
-        return _badge(None)
+        return badge(None)
     if r["build"] is not None and not r["build"]["ok"]:
-        return _badge(None, "did not build")
+        return badge(None, "did not build")
     if name == "vs_previous" and r["difftest"] == "tested":
-        return _badge(None, "— (first)")
-    return _badge(None, "not tested")
+        return badge(None, "— (first)")
+    return badge(None, "not tested")
 
 
 def _build_cell(r: dict) -> str:
@@ -155,50 +117,22 @@ def _build_cell(r: dict) -> str:
         return '<span class="muted">not built</span>'
     if b["ok"]:
         size = f", node {b['node_size']} B" if b["node_size"] is not None else ""
-        return f"ok{_e(size)}"
-    return f'<span title="{_e(b["error"])}" style="color:#b71c1c">error</span>'
-
-
-def _witness_html(w: dict, by_commit: dict) -> str:
-    la, lb = side_label(w["a"], by_commit), side_label(w["b"], by_commit)
-    rows = []
-    for n, op, ra, rb, differs in witness_rows(w):
-        cls = ' class="differs"' if differs else ""
-        rows.append(
-            f'<tr{cls}><td class="num">{n}</td><td>{_e(op)}</td><td class="mono">{_e(ra)}</td>'
-            f'<td class="mono">{_e(rb)}</td><td>{"◀ differs" if differs else ""}</td></tr>'
-        )
-    for side in ("a_outcome", "b_outcome"):
-        if w[side]["status"] != "ok":
-            text = _e(outcome_text(w[side]))
-            cells = f"<td>{text}</td><td></td>" if side == "a_outcome" else f"<td></td><td>{text}</td>"
-            rows.append(f'<tr class="differs"><td></td><td><em>end</em></td>{cells}<td>◀ {_e(w[side]["status"])}</td></tr>')
-    table = (
-        f'<div class="scroll"><table><thead><tr><th class="num">#</th><th>operation</th><th>{_e(la)}</th><th>{_e(lb)}</th><th></th></tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table></div>'
-    )
-    words = legend(w["ops"], (w["a_outcome"]["results"], w["b_outcome"]["results"]))
-    key = '<ul class="legend small">' + "".join(f"<li>{_e(line)}</li>" for line in words) + "</ul>" if words else ""
-    trees = key + trees_html(w, la, lb)
-    head = (
-        f"<p class=\"small\">Witness: {_plural(len(w['ops']), 'operation')} (seed {_e(w['seed'])}, "
-        f"shrunk from {w['original_length']:,}), level {_badge(w['level'])}</p>"
-    )
-    return f'<div class="witness">{head}{table}{trees}</div>'
+        return f"ok{esc(size)}"
+    return f'<span title="{esc(b["error"])}" style="color:#b71c1c">error</span>'
 
 
 def _header(f: dict) -> str:
     i, s = f["inputs"], f["summary"]
     settings = settings_words(i)
     meta = [
-        ("target", f"<code>{_e(i['target'])}</code>"),
-        ("files", ", ".join(f"<code>{_e(p)}</code>" for p in i["paths"])),
-        ("headers", ", ".join(f"<code>{_e(p)}</code>" for p in i["header_paths"]) or "—"),
-        ("history", _e(history_text(i, s))),
-        ("urls", ", ".join(_e(u) for u in i["urls"]) or "—"),
-        ("reference", _e(i["reference"])),
-        ("settings", _e(settings)),
-        ("archeo", _e(i["archeo_version"])),
+        ("target", f"<code>{esc(i['target'])}</code>"),
+        ("files", ", ".join(f"<code>{esc(p)}</code>" for p in i["paths"])),
+        ("headers", ", ".join(f"<code>{esc(p)}</code>" for p in i["header_paths"]) or "—"),
+        ("history", esc(history_text(i, s))),
+        ("urls", ", ".join(esc(u) for u in i["urls"]) or "—"),
+        ("reference", esc(i["reference"])),
+        ("settings", esc(settings)),
+        ("archeo", esc(i["archeo_version"])),
     ]
     toc = [
         ("timeline", "1. Timeline"),
@@ -210,14 +144,14 @@ def _header(f: dict) -> str:
         ("details", "Revision details"),
     ]
     return (
-        f"<header><h1>archeo report: {_e(i['target'])}</h1>"
-        + (f'<p class="lede">{_e(i["description"])}</p>' if i["description"] else "")
+        f"<header><h1>archeo report: {esc(i['target'])}</h1>"
+        + (f'<p class="lede">{esc(i["description"])}</p>' if i["description"] else "")
         + '<dl class="meta">'
         + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
         + "</dl>"
-        + f'<p class="summary"><strong>Summary.</strong> {_e(s["text"])}</p>'
+        + f'<p class="summary"><strong>Summary.</strong> {esc(s["text"])}</p>'
         + '<nav class="toc">'
-        + "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in toc)
+        + "".join(f'<a href="#{a}">{esc(t)}</a>' for a, t in toc)
         + f'<a href="{MARKER}">{MARKER}</a></nav></header>'
     )
 
@@ -225,9 +159,9 @@ def _header(f: dict) -> str:
 def _timeline(f: dict, figures: dict, by_commit: dict) -> str:
     items = []
     for e in f["timeline"]:
-        then = f' <span class="muted">— then {_plural(e["following"], "more revision")}</span>' if e["following"] else ""
+        then = f' <span class="muted">— then {plural(e["following"], "more revision")}</span>' if e["following"] else ""
         cls = ' class="removed"' if e["event"] == "removed" else ""
-        items.append(f'<li{cls}><span class="date">{_e(e["date"][:10])}</span>{_rev_link(e["commit"], by_commit)} {_e(e["text"])}{then}</li>')
+        items.append(f'<li{cls}><span class="date">{esc(e["date"][:10])}</span>{rev_link(e["commit"], by_commit)} {esc(e["text"])}{then}</li>')
     out = '<section id="timeline"><h2>1. Timeline</h2>'
     out += f'<ol class="timeline">{"".join(items)}</ol>' if items else "<p>No revisions.</p>"
     if "timeline" in figures:
@@ -246,8 +180,8 @@ def _revisions_table(f: dict, by_commit: dict) -> str:
         fn = "—" if r["parse"] is None else str(len(r["functions"])) if r["parse"]["ok"] else '<span style="color:#b71c1c">parse error</span>'
         cls = ' class="deleted"' if r["status"] == "deleted" else ""
         rows.append(
-            f"<tr{cls}><td>{_rev_link(r['commit'], by_commit)}</td><td class=\"mono date\">{_e(r['date'][:10])}</td><td>{_e(r['status'])}</td>"
-            f"<td>{_e(r['author'])}</td><td class=\"wrap\" title=\"{_e(r['subject'])}\">{_e(subject)}</td>"
+            f"<tr{cls}><td>{rev_link(r['commit'], by_commit)}</td><td class=\"mono date\">{esc(r['date'][:10])}</td><td>{esc(r['status'])}</td>"
+            f"<td>{esc(r['author'])}</td><td class=\"wrap\" title=\"{esc(r['subject'])}\">{esc(subject)}</td>"
             f"<td class=\"num\">+{r['added']}&nbsp;−{r['removed']}</td><td class=\"num\">{fn}</td><td>{_build_cell(r)}</td>"
             f"<td>{_vs_cell(r, 'vs_reference')}</td><td>{_vs_cell(r, 'vs_previous')}</td></tr>"
         )
@@ -267,35 +201,35 @@ def _changes(f: dict, by_commit: dict) -> str:
         out.append("<p>No revision behaves differently from its predecessor on the sequences tested.</p>")
     for n, c in enumerate(f["changes"], 1):
         facts = [
-            f"introduced by {_rev_link(c['introduced_by'], by_commit)} “{_e(c['introduced_subject'])}” "
-            f"({_e((c['introduced_date'] or '')[:10])}), against {_rev_link(c['previous'], by_commit)}"
+            f"introduced by {rev_link(c['introduced_by'], by_commit)} “{esc(c['introduced_subject'])}” "
+            f"({esc((c['introduced_date'] or '')[:10])}), against {rev_link(c['previous'], by_commit)}"
             + (
                 " — or by a revision in between that could not be tested: "
-                + ", ".join(_rev_link(x, by_commit) for x in c["untested_between"])
+                + ", ".join(rev_link(x, by_commit) for x in c["untested_between"])
                 if c.get("untested_between")
                 else ""
             ),
             (
-                f"ended by {_rev_link(c['ended_by'], by_commit)} ({_e((c['ended_date'] or '')[:10])}): behaviour returns to what it was"
+                f"ended by {rev_link(c['ended_by'], by_commit)} ({esc((c['ended_date'] or '')[:10])}): behaviour returns to what it was"
                 if c["ended_by"]
                 else "not ended: the new behaviour lasts to the head of the history"
             ),
             (
-                f"releases: first <code>{_e(c['first_release'])}</code>, {_plural(c['release_count'], 'release')} in all (listed in {MARKER})"
+                f"releases: first <code>{esc(c['first_release'])}</code>, {plural(c['release_count'], 'release')} in all (listed in {MARKER})"
                 if c["release_count"]
                 else "releases: none known to carry it"
             ),
         ]
         if c["detail"]:
-            facts.append(f"first seen in the seed's full sequence: <span class=\"mono\">{_e(c['detail'])}</span>")
+            facts.append(f"first seen in the seed's full sequence: <span class=\"mono\">{esc(c['detail'])}</span>")
         if len(c.get("levels", ())) > 1:
-            facts.append("levels seen, strongest first: " + " ".join(_badge(level) for level in c["levels"]))
-        witness = _witness_html(c["outcomes"], by_commit) if c["outcomes"] else "<p><em>No minimal witness was found.</em></p>"
+            facts.append("levels seen, strongest first: " + " ".join(badge(level) for level in c["levels"]))
+        witness = witness_html(c["outcomes"], by_commit) if c["outcomes"] else "<p><em>No minimal witness was found.</em></p>"
         for w in c.get("witnesses", [])[1 if c["outcomes"] else 0 :]:
-            witness += f"<h4>also {_badge(w['level'])}</h4>" + _witness_html(w, by_commit)
+            witness += f"<h4>also {badge(w['level'])}</h4>" + witness_html(w, by_commit)
         out.append(
-            f'<article class="change" id="change-{n}"><h3>3.{n} {_badge(c["level"])} '
-            f"<span>{_e(_short(c['introduced_by']))} · {_e((c['introduced_date'] or '')[:10])}</span></h3>"
+            f'<article class="change" id="change-{n}"><h3>3.{n} {badge(c["level"])} '
+            f"<span>{esc(short(c['introduced_by']))} · {esc((c['introduced_date'] or '')[:10])}</span></h3>"
             f'<ul class="facts">{"".join(f"<li>{x}</li>" for x in facts)}</ul>{witness}</article>'
         )
     return "".join(out) + "</section>"
@@ -303,7 +237,7 @@ def _changes(f: dict, by_commit: dict) -> str:
 
 def _span_text(spans: list[dict], by_commit: dict) -> str:
     def d(c):
-        return _e(by_commit[c]["date"][:10]) if c in by_commit else _e(_short(c))
+        return esc(by_commit[c]["date"][:10]) if c in by_commit else esc(short(c))
 
     return ", ".join(f"{d(s['from'])} → {d(s['to']) if s['to'] else 'head'}" for s in spans)
 
@@ -314,15 +248,15 @@ def _history(f: dict, by_commit: dict) -> str:
     if h["events"]:
         items = []
         for e in h["events"]:
-            head = f'<span class="date mono">{_e(e["date"][:10])}</span> {_rev_link(e["commit"], by_commit)}'
+            head = f'<span class="date mono">{esc(e["date"][:10])}</span> {rev_link(e["commit"], by_commit)}'
             if e["file_removed"]:
-                gone = f"{_plural(len(e['functions_removed']), 'function')} and {_plural(len(e['macros_removed']), 'macro')}"
+                gone = f"{plural(len(e['functions_removed']), 'function')} and {plural(len(e['macros_removed']), 'macro')}"
                 items.append(f"<li>{head}: the file is removed, and with it {gone}</li>")
                 continue
             bits = []
             for key, word in EVENT_WORDS:
                 if e[key]:
-                    bits.append(f"{word}: " + ", ".join(f"<code>{_e(n)}</code>" for n in e[key]))
+                    bits.append(f"{word}: " + ", ".join(f"<code>{esc(n)}</code>" for n in e[key]))
             if e["api_added"] or e["api_removed"]:
                 bits.append(f"header API +{len(e['api_added'])} −{len(e['api_removed'])}")
             items.append(f"<li>{head}: {'; '.join(bits)}</li>")
@@ -334,7 +268,7 @@ def _history(f: dict, by_commit: dict) -> str:
             out.append("<p class=\"muted\">None known.</p>")
             continue
         body = "".join(
-            f"<tr><td><code>{_e(r['name'])}</code></td><td class=\"mono\">{_span_text(r['spans'], by_commit)}</td>"
+            f"<tr><td><code>{esc(r['name'])}</code></td><td class=\"mono\">{_span_text(r['spans'], by_commit)}</td>"
             f"<td class=\"num\">{r['revisions']}</td><td>{'yes' if r['public'] else ''}</td></tr>"
             for r in rows
         )
@@ -350,12 +284,12 @@ def _history(f: dict, by_commit: dict) -> str:
         rows, last = [], None
         for s in sizes:
             if s["node_size"] != last:
-                rows.append(f"<tr><td class=\"mono date\">{_e(s['date'][:10])}</td><td>{_rev_link(s['commit'], by_commit)}</td><td class=\"num\">{s['node_size']}</td></tr>")
+                rows.append(f"<tr><td class=\"mono date\">{esc(s['date'][:10])}</td><td>{rev_link(s['commit'], by_commit)}</td><td class=\"num\">{s['node_size']}</td></tr>")
                 last = s["node_size"]
         out.append(
             '<table style="max-width:480px"><thead><tr><th>from</th><th>commit</th><th class="num">bytes</th></tr></thead>'
             f"<tbody>{''.join(rows)}</tbody></table>"
-            f'<p class="small muted">{_plural(len(sizes), "build")}; the table lists each size where it starts.</p>'
+            f'<p class="small muted">{plural(len(sizes), "build")}; the table lists each size where it starts.</p>'
         )
     return "".join(out) + "</section>"
 
@@ -367,9 +301,9 @@ def _classes(f: dict, figures: dict, by_commit: dict) -> str:
     else:
         out.append("<p>Revisions with identical outcomes on every sequence tested.</p>")
         body = "".join(
-            f"<tr><td class=\"num\">{row['n']}</td><td class=\"num\">{len(row['members'])}</td><td class=\"mono date\">{_e(row['first'])}</td>"
-            f"<td class=\"mono date\">{_e(row['last'])}</td><td>{_badge(row['vs_reference'])}</td>"
-            f"<td>{', '.join(_rev_link(c, by_commit) for c in row['members'])}</td></tr>"
+            f"<tr><td class=\"num\">{row['n']}</td><td class=\"num\">{len(row['members'])}</td><td class=\"mono date\">{esc(row['first'])}</td>"
+            f"<td class=\"mono date\">{esc(row['last'])}</td><td>{badge(row['vs_reference'])}</td>"
+            f"<td>{', '.join(rev_link(c, by_commit) for c in row['members'])}</td></tr>"
             for row in class_rows(f)
         )
         out.append(
@@ -379,7 +313,7 @@ def _classes(f: dict, figures: dict, by_commit: dict) -> str:
     if "matrix" in figures:
         out.append(
             '<figure class="matrix">' + figs.inline(figures["matrix"], "strongest difference between equivalence classes")
-            + f"<figcaption>{_e(MATRIX_CAPTION)}</figcaption></figure>"
+            + f"<figcaption>{esc(MATRIX_CAPTION)}</figcaption></figure>"
         )
     return "".join(out) + "</section>"
 
@@ -392,8 +326,8 @@ def _structural(f: dict, by_commit: dict) -> str:
     body = []
     for r in rows:
         names = sorted({c["name"] for c in r["changes"] if c["name"]})
-        shown = ", ".join(f"<code>{_e(n)}</code>" for n in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
-        body.append(f"<tr><td>{_rev_link(r['commit'], by_commit)}</td><td class=\"mono date\">{_e(r['date'][:10])}</td><td>{_e(change_counts(r['changes']))}</td><td>{shown}</td></tr>")
+        shown = ", ".join(f"<code>{esc(n)}</code>" for n in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+        body.append(f"<tr><td>{rev_link(r['commit'], by_commit)}</td><td class=\"mono date\">{esc(r['date'][:10])}</td><td>{esc(change_counts(r['changes']))}</td><td>{shown}</td></tr>")
     out.append(
         "<p>Against the previous present revision (AST level).</p>"
         '<div class="scroll"><table><thead><tr><th>commit</th><th>date</th><th>changes</th><th>names</th></tr></thead>'
@@ -402,107 +336,11 @@ def _structural(f: dict, by_commit: dict) -> str:
     return "".join(out) + "</section>"
 
 
-def _revision_detail(f: dict, r: dict, by_commit: dict) -> str:
-    parse = "not parsed" if r["parse"] is None else "ok" if r["parse"]["ok"] else None
-    if parse is None:
-        e = r["parse"]["error"]
-        parse = f"{e['stage']} error at {e['file']}:{e['line']}: {e['message']}"
-    b = r["build"]
-    if b is None:
-        build = "— (file removed)" if r["status"] == "deleted" else "not built"
-    elif b["ok"]:
-        build = f"ok; sizeof(node) = {b['node_size']}; operations: {' '.join(b['ops']) or '—'}"
-    else:
-        build = f"failed: {b['error'] or 'no message'}"
-    meta = [
-        ("commit", f"<code>{_e(r['commit'])}</code>"),
-        ("date", _e(r["date"])),
-        ("author", _e(r["author"])),
-        ("subject", _e(r["subject"])),
-        ("status", _e(r["status"])),
-        ("path", f"<code>{_e(r['path'])}</code>"),
-    ]
-    if r["old_path"]:
-        meta.append(("moved from", f"<code>{_e(r['old_path'])}</code>"))
-    meta += [
-        ("header", f"<code>{_e(r['header_path'])}</code>" if r["header_path"] else "—"),
-        ("lines", f"+{r['added']} −{r['removed']}" + (f"; {r['lines']} in the file" if r["lines"] is not None else "")),
-        ("compared with", _rev_link(r["previous"], by_commit)),
-        ("parse", _e(parse)),
-        ("build", _e(build)),
-        ("behaviour class", _e(r["class"]) if r["class"] else "—"),
-    ]
-    parts = ['<dl class="meta">' + "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta) + "</dl>"]
-    parts.append("<h4>Verdicts</h4>")
-    if r["vs_reference"] is None:
-        parts.append(f"<p>Not tested: {_e(untested_reason(r, f))}.</p>")
-    for name, title in (("vs_reference", "against the reference"), ("vs_previous", "against the previous revision")):
-        pv = r[name]
-        if pv is None:
-            continue
-        where = f", seed {_e(pv['seed'])}: <span class=\"mono\">{_e(pv['detail'])}</span>" if pv["seed"] is not None else ""
-        other = "" if pv["other"] == "reference" else f" ({_rev_link(pv['other'], by_commit)})"
-        parts.append(f"<p>{_badge(pv['level'])} {title}{other}{where}</p>")
-        for w in pv["witnesses"]:
-            parts.append(_witness_html(w, by_commit))
-    parts.append("<h4>Structural changes</h4>")
-    if r["changes"]:
-        body = "".join(
-            f"<tr><td>{_e(c['kind'])}</td><td>{_code_or_dash(c['name'])}</td><td>{_e(c['detail'])}</td></tr>"
-            for c in r["changes"]
-        )
-        parts.append(f"<table><thead><tr><th>kind</th><th>name</th><th>detail</th></tr></thead><tbody>{body}</tbody></table>")
-    else:
-        parts.append('<p class="muted">None recorded.</p>' if r["previous"] else '<p class="muted">None: nothing to compare with.</p>')
-    parts.append("<h4>Model</h4>")
-    if r["parse"] is None:
-        parts.append('<p class="muted">No model (the file is absent or was not parsed).</p>')
-    elif not r["parse"]["ok"]:
-        parts.append('<p class="muted">The file did not parse; no model.</p>')
-    else:
-        parts.append(_model(r))
-    level = r["vs_reference"]["level"] if r["vs_reference"] else None
-    summary = (
-        f"<code>{_e(r['short'])}</code> <span class=\"mono muted\">{_e(r['date'][:10])}</span> "
-        f"<span class=\"muted\">{_e(r['status'])}</span> — {_e(r['subject'][:90])} {_badge(level) if level else ''}"
-    )
-    return f'<details class="revision" id="rev-{_e(r["short"])}"><summary>{summary}</summary><div class="body">{"".join(parts)}</div></details>'
-
-
-def _model(r: dict) -> str:
-    out = []
-    if r["functions"]:
-        body = "".join(
-            f"<tr><td><code>{_e(fn['name'])}</code></td><td class=\"mono\">{_e(fn['signature'])}</td><td>{_e(' '.join(fn['storage']) or '—')}</td>"
-            f"<td class=\"num\">{fn['first_line']}–{fn['last_line']} ({fn['lines']})</td><td class=\"num\">{fn['statements']}</td>"
-            f"<td class=\"num\">{fn['complexity']}</td><td>{_e(fn['origin'])}</td></tr>"
-            for fn in r["functions"]
-        )
-        out.append(
-            f'<p class="small"><strong>Functions ({len(r["functions"])})</strong></p><div class="scroll"><table><thead><tr><th>name</th><th>signature</th>'
-            '<th>storage</th><th class="num">lines</th><th class="num">statements</th><th class="num">complexity</th><th>from</th></tr></thead>'
-            f"<tbody>{body}</tbody></table></div>"
-        )
-    if r["structs"]:
-        items = []
-        for s in r["structs"]:
-            alias = f" (typedef {', '.join(f'<code>{_e(t)}</code>' for t in s['typedefs'])})" if s["typedefs"] else ""
-            fields = "; ".join(f"<code>{_e(fd['type'])}</code> <code>{_e(fd['name'])}</code>" for fd in s["fields"]) or "no fields"
-            items.append(f"<li><code>{_e(s['name'])}</code>{alias}: {fields}</li>")
-        out.append(f'<p class="small"><strong>Structs ({len(r["structs"])})</strong></p><ul class="small">{"".join(items)}</ul>')
-    if r["macros"]:
-        names = ", ".join(f"<code>{_e(_macro_name(m))}</code>" for m in r["macros"])
-        out.append(f'<p class="small"><strong>Macros ({len(r["macros"])})</strong>: {names}</p>')
-    if r["api"]:
-        out.append(f'<p class="small"><strong>Header API ({len(r["api"])})</strong>: ' + ", ".join(f"<code>{_e(n)}</code>" for n in r["api"]) + "</p>")
-    return "".join(out) or '<p class="muted">Empty model.</p>'
-
-
 def render_html(findings: dict, figures: dict[str, str]) -> str:
     f = findings
     by_commit = {r["commit"]: r for r in f["revisions"]}
     title = f"archeo report: {f['inputs']['target']}"
-    details = "".join(_revision_detail(f, r, by_commit) for r in f["revisions"])
+    details = "".join(revision_detail(f, r, by_commit) for r in f["revisions"])
     body = (
         _header(f)
         + _timeline(f, figures, by_commit)
@@ -517,17 +355,17 @@ def render_html(findings: dict, figures: dict[str, str]) -> str:
         + details
         + "</section>"
         + (
-            '<section id="notes"><h2>Notes</h2><ul>' + "".join(f"<li>{_e(n)}</li>" for n in f["notes"]) + "</ul></section>"
+            '<section id="notes"><h2>Notes</h2><ul>' + "".join(f"<li>{esc(n)}</li>" for n in f["notes"]) + "</ul></section>"
             if f["notes"]
             else ""
         )
-        + f'<footer>Generated by archeo {_e(f["inputs"]["archeo_version"])} from the history up to <code>{_e(_short(f["inputs"]["last_commit"]))}</code>. '
-        + f'All of it as data: <a href="{MARKER}">{MARKER}</a> (schema {_e(f["schema"])}).</footer>'
+        + f'<footer>Generated by archeo {esc(f["inputs"]["archeo_version"])} from the history up to <code>{esc(short(f["inputs"]["last_commit"]))}</code>. '
+        + f'All of it as data: <a href="{MARKER}">{MARKER}</a> (schema {esc(f["schema"])}).</footer>'
     )
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_e(title)}</title><style>{CSS}</style></head>\n"
+        f"<title>{esc(title)}</title><style>{CSS}</style></head>\n"
         f"<body><main>{body}</main></body></html>\n"
     )

@@ -27,18 +27,16 @@ is stopped where it would have been stopped run alone: the harness re-arms both 
 each `w` (the fine one is sized by the longest segment), and the wall clock and the trace-size
 limit are multiplied by the number of segments.
 
-Nothing the C does raises here: a failed spawn is an `error` result too.
+Nothing the C does raises here: a failed spawn is an `error` result too. What a run left
+behind becomes a result in classify.py; the memfd/pidfd mechanics are in childproc.py.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import re
 import resource
-import select
 import shutil
-import signal
 import subprocess
 import tempfile
 import threading
@@ -46,28 +44,11 @@ import time
 from dataclasses import dataclass, replace
 
 from . import sandbox as _sandbox
+from .childproc import kill_group, memfile, read_all, read_text, wait_exit
+from .classify import STDERR_EXCERPT, classify
 from .records import Program, RunResult
 
-EXIT_BATCH = 2  # archeo/shim/harness.h: the batch is malformed
-EXIT_OOM = 3  # the pool could not be allocated
-STDERR_EXCERPT = 4000
-
 _NOT_ISOLATED = re.compile(r"archeo-harness: network not isolated: (.*)")
-_ASAN = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer|MemorySanitizer|ThreadSanitizer): ([A-Za-z0-9_-]+)")
-_UBSAN = re.compile(r"runtime error: (.*)")
-_UBSAN_KINDS = (
-    ("null pointer", "null-pointer"),
-    ("misaligned address", "misaligned"),
-    ("signed integer overflow", "signed-overflow"),
-    ("shift exponent", "shift"),
-    ("left shift", "shift"),
-    ("out of bounds", "out-of-bounds"),
-    ("not a valid value", "invalid-value"),
-    ("division by zero", "divide-by-zero"),
-    ("pointer overflow", "pointer-overflow"),
-    ("unreachable", "unreachable"),
-)
-_SANITIZER_PREFIX = {"AddressSanitizer": "asan", "LeakSanitizer": "lsan", "MemorySanitizer": "msan", "ThreadSanitizer": "tsan"}
 
 
 @dataclass(frozen=True)
@@ -219,7 +200,7 @@ class Executor:
             argv.append("--digest")
         workdir = self._take_workdir()
         start = time.perf_counter()
-        stdin, stdout, stderr = _memfile("batch", data), _memfile("trace"), _memfile("stderr")
+        stdin, stdout, stderr = memfile("batch", data), memfile("trace"), memfile("stderr")
         try:
             try:
                 proc = subprocess.Popen(
@@ -237,12 +218,12 @@ class Executor:
             except OSError as exc:
                 return RunResult("error", "", 0, kind="spawn", stderr=str(exc), notes=self._notes())
             try:
-                timed_out = not _wait_exit(proc, limits.timeout)
+                timed_out = not wait_exit(proc, limits.timeout)
             finally:
                 if proc.returncode is None:
-                    _kill_group(proc.pid)
+                    kill_group(proc.pid)
                     proc.wait()
-            out, err = _read_text(stdout), _read_all(stderr, STDERR_EXCERPT * 4)
+            out, err = read_text(stdout), read_all(stderr, STDERR_EXCERPT * 4)
         finally:
             for fd in (stdin, stdout, stderr):
                 os.close(fd)
@@ -348,44 +329,6 @@ def _preexec_limits(limits: Limits, sanitize: bool):
     return apply
 
 
-def _memfile(name: str, data: bytes = b"") -> int:
-    """An anonymous in-memory file (memfd) holding `data`, positioned at 0.
-
-    Why files and not pipes: the child reads the whole batch and writes the whole trace with
-    no Python loop in between (a 100,000-op trace is megabytes; pumping it through a pipe with
-    `communicate` cost more than running the batch), and we read it back with one pread.
-    """
-    try:
-        fd = os.memfd_create(name, os.MFD_CLOEXEC)
-    except (AttributeError, OSError):  # not Linux: an unlinked temporary file does the same
-        fd = os.dup(tempfile.TemporaryFile().fileno())
-    if data:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.lseek(fd, 0, os.SEEK_SET)
-    return fd
-
-
-def _read_all(fd: int, limit: int | None = None) -> bytes:
-    size = os.fstat(fd).st_size
-    if limit is not None:
-        size = min(size, limit)
-    return os.pread(fd, size, 0) if size else b""
-
-
-def _read_text(fd: int) -> str:
-    """The whole trace as text, decoded straight from the in-memory file (no bytes copy)."""
-    size = os.fstat(fd).st_size
-    if not size:
-        return ""
-    try:
-        with mmap.mmap(fd, size, prot=mmap.PROT_READ) as view, memoryview(view) as data:
-            return str(data, "utf-8", "replace")
-    except (OSError, ValueError):
-        return os.pread(fd, size, 0).decode("utf-8", "replace")
-
-
 def _count_ops(batch: bytes) -> int:
     """Operations in a batch: its lines after the header (see docs/protocol.md)."""
     lines = batch.count(b"\n") + (0 if batch.endswith(b"\n") or not batch else 1)
@@ -414,134 +357,6 @@ def segment_ops(batch: bytes) -> list[int]:
         line = index + 1
     sizes.append(_count_ops(batch) - line)
     return sizes
-
-
-def _wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
-    """Wait for the child to exit, at most `timeout` seconds; True when it did.
-
-    A pidfd wakes us the moment the child exits (Popen.wait(timeout) polls with sleeps of up
-    to 50 ms, which would dominate short runs).
-    """
-    try:
-        pidfd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):
-        try:
-            proc.wait(timeout)
-            return True
-        except subprocess.TimeoutExpired:
-            return False
-    try:
-        poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            try:
-                # poll() takes an int of milliseconds: a joined batch of 100,000 segments with
-                # confirming limits asks for more than that holds, so wait in hours at most.
-                if poller.poll(min(max(1, int(left * 1000)), 3_600_000)):
-                    proc.wait()
-                    return True
-            except InterruptedError:
-                continue
-    finally:
-        os.close(pidfd)
-
-
-def _kill_group(pid: int) -> None:
-    """Kill the run's process group (its session: the harness makes one first thing), and the
-    process itself, should it not have made it yet."""
-    for kill in (os.killpg, os.kill):
-        try:
-            kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-
-# ---------------------------------------------------------------- classification
-def classify(
-    stdout: bytes | str,
-    stderr: str,
-    returncode: int | None,
-    timed_out: bool = False,
-    seconds: float = 0.0,
-    notes: tuple[str, ...] = (),
-    batch_ops: int | None = None,
-) -> RunResult:
-    """Turn what a run left behind into a RunResult (a pure function: easy to test).
-
-    ok: `END` and exit 0. crash: a fatal signal, a `SIGNAL` line, a sanitizer report, or a
-    system call the sandbox stopped (kind `sandbox: <call>`).
-    hang: the wall-clock timeout, or the CPU limit (SIGXCPU, or SIGKILL at the hard limit).
-    error: anything else (a malformed batch, out of memory, the trace-size limit, a non-zero exit).
-
-    `batch_ops`, when given, is trusted as the line count of a complete trace (`END` and exit
-    0: the harness wrote one line per operation), which saves counting megabytes of trace.
-    """
-    text = stdout.decode("utf-8", "replace") if isinstance(stdout, bytes) else stdout
-    end = text.rfind("\n") + 1  # complete lines only: a half-written last line is not a result
-    last = text[text.rfind("\n", 0, end - 1) + 1 : end - 1] if end else ""
-    ended = last == "END"
-    signal_line = int(last[7:]) if last.startswith("SIGNAL ") and last[7:].isdigit() else None
-    if ended and returncode == 0 and batch_ops is not None:
-        count = batch_ops
-    else:
-        count = text.count("\n", 0, end) - (1 if ended or signal_line is not None else 0)
-    excerpt = stderr[:STDERR_EXCERPT]
-    base = dict(stdout=text, lines=count, returncode=returncode, stderr=excerpt, seconds=seconds, notes=notes)
-    died = -returncode if returncode is not None and returncode < 0 else None
-    sig = died or signal_line
-
-    if timed_out:
-        return RunResult("hang", kind="timeout", signal=sig, **base)
-    sanitizer = sanitizer_kind(stderr)
-    if sanitizer:
-        return RunResult("crash", kind=sanitizer, signal=sig, **base)
-    denied = _sandbox.denied_call(stderr) if sig == signal.SIGSYS else None
-    if denied:
-        return RunResult("crash", kind=f"sandbox: {denied}", signal=sig, **base)
-    if sig == signal.SIGXFSZ:  # our trace-size limit, not something the tree did
-        return RunResult("error", kind="output-limit", signal=sig, **base)
-    if sig in (signal.SIGXCPU, signal.SIGPROF) or (died == signal.SIGKILL and not signal_line):
-        return RunResult("hang", kind="cpu-limit", signal=sig, **base)
-    if sig is not None:
-        return RunResult("crash", kind=signal_name(sig), signal=sig, **base)
-    if returncode == 0 and ended:
-        return RunResult("ok", **base)
-    if returncode == EXIT_BATCH:
-        kind = "batch"
-    elif returncode == EXIT_OOM:
-        kind = "oom"
-    elif returncode == 0:
-        kind = "no-end"
-    else:
-        kind = f"exit-{returncode}"
-    return RunResult("error", kind=kind, **base)
-
-
-def sanitizer_kind(stderr: str) -> str:
-    """`asan:heap-buffer-overflow`, `ubsan:null-pointer`, ... from a sanitizer report, or ""."""
-    found = _ASAN.search(stderr)
-    if found:
-        return f"{_SANITIZER_PREFIX[found.group(1)]}:{found.group(2)}"
-    found = _UBSAN.search(stderr)
-    if found:
-        message = found.group(1)
-        for needle, kind in _UBSAN_KINDS:
-            if needle in message:
-                return f"ubsan:{kind}"
-        words = re.findall(r"[a-z]+", message.lower())[:4]
-        return "ubsan:" + ("-".join(words) or "undefined")
-    return ""
-
-
-def signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"SIG{number}"
 
 
 def run_program(

@@ -151,7 +151,7 @@ def difftest_all(
         "difftest",
         # the verdict rules: their version and the source of every module that decides a verdict
         f"rules-{RULES}" if config.confirm else "unconfirmed",
-        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "sandbox.py", "subjects"),
+        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "classify.py", "childproc.py", "sandbox.py", "subjects"),
         repr(settings),
         config.timeout,
         f"sandbox={config.sandbox}",
@@ -187,7 +187,7 @@ def mutate_all(
     usual = with_groups(config.settings, [programs.get(r.commit) for r in chosen])  # the mutated code's own groups
     settings = MutateSettings(max_mutants=config.max_mutants, usual=usual, timeout=config.timeout,
                               sandbox=config.sandbox)
-    code = _source_hash("mutate.py", "mutants.py", "mutant_operators.py", "mutation_results.py", "equivalence.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "subjects")
+    code = _source_hash("mutate.py", "mutants.py", "mutant_operators.py", "mutation_results.py", "equivalence.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "classify.py", "childproc.py", "subjects")
     results = []
     for i, rev in enumerate(chosen):
         program = programs.get(rev.commit)

@@ -225,7 +225,7 @@ def test_a_segment_past_the_digest_cap_is_read_whole(fixture_programs):
     from archeo.subjects.rbtree import generate as rbgen
     from archeo.compare import Outcome
     from archeo.difftest import _split_digests
-    from archeo.execute import classify
+    from archeo.classify import classify
 
     ops = rbgen.generate(0, 2000, profile="small")  # the crash fixture dies in it, past 256 bytes of trace
     batch = opslib.encode(ops)

@@ -22,7 +22,8 @@ from archeo import ops
 from archeo.subjects.rbtree import generate as gen
 from archeo.subjects.rbtree import harness as reference
 from archeo.build import Builder, Toolchain
-from archeo.execute import Executor, Limits, classify, run_program, sanitizer_kind
+from archeo.classify import classify, sanitizer_kind
+from archeo.execute import Executor, Limits, run_program
 from archeo.records import Program, Revision
 
 pytestmark = pytest.mark.skipif(shutil.which("gcc") is None, reason="building programs needs gcc")

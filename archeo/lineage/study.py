@@ -129,7 +129,7 @@ def _code_hash() -> str:
 
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for path in [*sorted(here.glob("*.py")), *(here.parent / name for name in ("compare.py", "confirm.py", "execute.py", "runners.py"))]:
+    for path in [*sorted(here.glob("*.py")), *(here.parent / name for name in ("compare.py", "confirm.py", "execute.py", "classify.py", "childproc.py", "runners.py"))]:
         h.update(path.read_bytes())
     return h.hexdigest()
 

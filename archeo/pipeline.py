@@ -7,7 +7,6 @@ A second run with nothing changed reads every stage from the cache.
 
 from __future__ import annotations
 
-import hashlib
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -16,6 +15,7 @@ from typing import Callable
 
 from . import __version__
 from .cache import Cache, digest
+from .codekeys import code_digest
 from .confirm import RULES
 from .difftest import DifftestResult, Settings, difftest
 from .records import Model, Program, Revision, Target
@@ -25,15 +25,19 @@ from .study import Study
 Progress = Callable[[str, int, int], None]
 
 
-def _source_hash(*modules: str) -> str:
-    """Hash of archeo's own code that decides a stage's output, so a new archeo recomputes it."""
-    here = Path(__file__).resolve().parent
-    h = hashlib.sha256(__version__.encode())
-    for name in modules:
-        for path in sorted((here / name).rglob("*")) if (here / name).is_dir() else [here / name]:
-            if path.is_file() and path.suffix in (".py", ".c", ".h"):
-                h.update(path.read_bytes())
-    return h.hexdigest()
+# The code each stage's cache key covers, by import name: the stage's entry modules, plus
+# every archeo module they import, found from the source (codekeys.py). A name that no longer
+# resolves — a module moved or renamed without updating this — fails loudly, naming it.
+MINE_CODE = ("archeo.mine", "archeo.closure", "archeo.records")
+PARSE_CODE = ("archeo.parse", "archeo.chunks", "archeo.parse_reuse", "archeo.platforms", "archeo.records")
+PARSE_DATA = ("shim/include", "shim/userland")  # the stub headers every revision is preprocessed with
+DIFFTEST_CODE = ("archeo.difftest", "archeo.runners", "archeo.execute", "archeo.confirm", "archeo.subjects")
+MUTATE_CODE = ("archeo.mutate", "archeo.mutants", "archeo.equivalence", *DIFFTEST_CODE)
+
+
+def _code_key(modules: tuple[str, ...], data: tuple[str, ...] = ()) -> str:
+    """The key part for archeo's own code that decides a stage's output, so a new archeo recomputes it."""
+    return code_digest(modules, data, salt=__version__)
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class RunConfig:
 def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
     from .parse import history_runs, parse_run
 
-    code = _source_hash("parse", "chunks.py", "parse_reuse.py", "shim/include", "shim/userland", "platforms", "records.py")
+    code = _code_key(PARSE_CODE, PARSE_DATA)
     present = [r for r in revisions if r.present]
     models: dict[str, Model] = {}
     todo = []
@@ -151,7 +155,7 @@ def difftest_all(
         "difftest",
         # the verdict rules: their version and the source of every module that decides a verdict
         f"rules-{RULES}" if config.confirm else "unconfirmed",
-        _source_hash("difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "classify.py", "childproc.py", "sandbox.py", "subjects"),
+        _code_key(DIFFTEST_CODE),
         repr(settings),
         config.timeout,
         f"sandbox={config.sandbox}",
@@ -187,7 +191,7 @@ def mutate_all(
     usual = with_groups(config.settings, [programs.get(r.commit) for r in chosen])  # the mutated code's own groups
     settings = MutateSettings(max_mutants=config.max_mutants, usual=usual, timeout=config.timeout,
                               sandbox=config.sandbox)
-    code = _source_hash("mutate.py", "mutants.py", "mutant_operators.py", "mutation_results.py", "equivalence.py", "difftest.py", "compare.py", "confirm.py", "ops.py", "execute.py", "classify.py", "childproc.py", "subjects")
+    code = _code_key(MUTATE_CODE)
     results = []
     for i, rev in enumerate(chosen):
         program = programs.get(rev.commit)
@@ -249,7 +253,7 @@ def run_study(
     if head is None:
         mine(target, repo=repository, rev=rev)  # says, in one line, what is wrong with `rev`
     # A commit id names its whole history: the revisions mined up to it are read from the cache.
-    mined_key = digest("mine", _source_hash("mine.py", "closure.py", "records.py"), repr(target), head)
+    mined_key = digest("mine", _code_key(MINE_CODE), repr(target), head)
     revisions = cache.get("revisions", mined_key)
     if revisions is None:
         revisions = mine(target, repo=repository, rev=head)

@@ -124,14 +124,11 @@ def run_lineage(
 
 def _code_hash() -> str:
     """The code that decides what lineage caches (its own modules, and how outcomes are run,
-    confirmed and compared): a new rule recomputes it. A module missing here is an error."""
-    import hashlib
+    confirmed and compared, with all they import; codekeys.py): a new rule recomputes it.
+    A module missing here is an error that names it."""
+    from ..codekeys import code_digest
 
-    here = Path(__file__).parent
-    h = hashlib.sha256()
-    for path in [*sorted(here.glob("*.py")), *(here.parent / name for name in ("compare.py", "confirm.py", "execute.py", "classify.py", "childproc.py", "runners.py"))]:
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    return code_digest(("archeo.lineage", "archeo.compare", "archeo.confirm", "archeo.execute", "archeo.runners"))
 
 
 def _members(studies):

@@ -16,6 +16,14 @@ construction, so a survivor counts as equivalent only when one of two checks sho
    two programs' traces are compared segment by segment. No difference on any of them shows
    equivalence within those bounds; a difference is the sequence the mutant escapes by.
 
+When the run mixes later API groups in (cached, postorder, augmented, search, ...), the bounded
+material grows by each group's own: every sequence of up to GROUP_LENGTH of the group's
+modifying ops and inserts and erases over the same keys, and every insertion order of
+GROUP_TREE_KEYS keys through each of its inserts, with no or one erase through each of its
+erases, each followed by the core probes and every group probe (cached leftmost, the postorder
+walk, rb_find/rb_find_first/rb_next_match of every key) and by a larger tree's group probes.
+Without groups the material is exactly the core's, so a core-only history is checked as before.
+
 Everything else a survivor does — a difference on the deeper seeds, or on the bounded
 sequences — counts against the kill score, listed with the sequence that shows it.
 """
@@ -43,6 +51,17 @@ LONG_CODES = "ie"
 SHORT_CODES = "iecr"  # RB_CLEAR_NODE and rb_replace_node too
 PROBE_BARE = "dv<>"
 PROBE_KEYED = "fnpz"
+GROUP_LENGTH = 3  # every sequence of a group's modifying ops (with i and e) up to this length
+GROUP_TREE_KEYS = 6  # every insertion order of 6 keys through a group's insert, then no or one erase
+#: per group: its modifying ops that insert, those that erase or replace, its bare and keyed probes
+GROUP_MATERIAL = {
+    "cached": ("I", "ER", "L", ""),
+    "postorder": ("", "", "P", ""),
+    "augmented": ("A", "B", "", ""),
+    "augment2010": ("a", "b", "", ""),
+    "search": ("+&", "", "", "?[]"),
+    "rcu": ("", "u", "", ""),
+}
 
 
 @dataclass(frozen=True)
@@ -93,10 +112,44 @@ def _trees():
             yield inserts + (opslib.Op("e", a), opslib.Op("e", b)) + tail
 
 
-@lru_cache(maxsize=1)
-def bounded() -> Bounded:
-    """The material, made once per process (about 100,000 sequences, 2 M operations)."""
-    segments = tuple(_sequences()) + tuple(_trees())
+def _group_probes(groups: tuple[str, ...]) -> tuple[opslib.Op, ...]:
+    probes = list(_probes())
+    for g in groups:
+        _, _, bare, keyed = GROUP_MATERIAL[g]
+        probes += [opslib.Op(c) for c in bare] + [opslib.Op(c, k) for c in keyed for k in range(KEYS)]
+    return tuple(probes)
+
+
+def _group_segments(groups: tuple[str, ...]):
+    """Each group's own sequences and trees (see the module docstring), probed by every group."""
+    probes = _group_probes(groups)
+    seen = set()
+    for g in groups:
+        inserts, erases, _, _ = GROUP_MATERIAL[g]
+        codes = "ie" + inserts + erases
+        alphabet = [opslib.Op(c, k) for c in codes for k in range(KEYS)]
+        for length in range(GROUP_LENGTH + 1):
+            for seq in itertools.product(alphabet, repeat=length):
+                if seq not in seen:
+                    seen.add(seq)
+                    yield seq + probes
+        for insert in "i" + inserts:
+            for order in itertools.permutations(range(GROUP_TREE_KEYS)):
+                tree = tuple(opslib.Op(insert, k) for k in order)
+                if tree in seen:
+                    continue
+                seen.add(tree)
+                yield tree + probes
+                for erase in "e" + erases:
+                    for k in range(GROUP_TREE_KEYS):
+                        yield tree + (opslib.Op(erase, k),) + probes
+
+
+@lru_cache(maxsize=4)
+def bounded(groups: tuple[str, ...] = ()) -> Bounded:
+    """The material, made once per process and groups (without groups about 100,000 sequences,
+    2 M operations; each group adds its own, see the module docstring)."""
+    segments = tuple(_sequences()) + tuple(_trees()) + tuple(_group_segments(tuple(g for g in groups if g in GROUP_MATERIAL)))
     ops: list[opslib.Op] = []
     for i, seg in enumerate(segments):
         if i:
@@ -114,10 +167,11 @@ def first_differing_segment(original_lines, mutant_lines) -> int | None:
     return None
 
 
-def bounded_difference(original_runner, mutant_runner) -> tuple[str, tuple[str, ...], str] | None:
+def bounded_difference(original_runner, mutant_runner, groups: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...], str] | None:
     """(level, the escaping sequence, detail) of the first bounded sequence the two programs
-    treat differently, or None when they agree on every one."""
-    material = bounded()
+    treat differently, or None when they agree on every one. `groups`: the later API groups
+    the run mixes in, whose own material joins the core's."""
+    material = bounded(tuple(groups))
     # A timing limit or a crash is a suspicion here too (archeo/confirm.py): settled before use.
     original_runner, mutant_runner = Confirmed(original_runner), Confirmed(mutant_runner)
     a, b = (_settled_digests(r.runner, material.text) for r in (original_runner, mutant_runner))

@@ -8,9 +8,12 @@
 
 The translation unit is the revision's .c after preprocessing against our shim, so the header
 and the shim come out expanded and the text has no `#include` left: it compiles on its own with
-`-nostdinc`. Only functions defined in the revision's own .c are mutated (never the header's
-inline functions, never the shim), and only inside function bodies, so struct layouts stay
-those the harness is compiled against.
+`-nostdinc`. The functions defined in the revision's own .c are mutated, and the later API
+groups' inline functions of its headers (`rb_erase_cached`, `rb_add`, ...: the harness calls
+them from its own translation unit, so their mutants patch the header too,
+archeo/mutant_headers.py); never the core's header inlines, never the shim, and only inside
+function bodies, so struct layouts stay those the harness is compiled against. A history
+without such header functions (Xen's) gets exactly the mutants it always had.
 
 The operators (archeo/mutant_operators.py) yield sites in one function body; a mutant's text is
 made by swapping the site's node in, printing that one function with pycparserext's
@@ -29,6 +32,7 @@ from pycparser import c_ast
 from pycparserext.ext_c_generator import GnuCGenerator
 
 from .errors import ArcheoError
+from .mutant_headers import patch_header
 from .mutant_operators import OPERATORS, Names, sites
 from .records import Revision
 
@@ -39,13 +43,14 @@ class Mutant:
 
     index: int
     function: str
-    line: int  # in the revision's own .c (the AST coordinate of the changed node)
+    line: int  # in the file that defines the function (the AST coordinate of the changed node)
     operator: str
     description: str  # in words, no code
     before: str  # the changed construct as printed from the AST, before and after
     after: str
     ext: int = field(repr=False, default=0)  # which top-level declaration is replaced
     function_text: str = field(repr=False, default="")  # that declaration, mutated, as C
+    header: str = ""  # the revision's header that defines the function (inline), or "" for its .c
 
     @property
     def ident(self) -> str:
@@ -61,6 +66,9 @@ class Unit:
     texts: list[str]  # each top-level declaration as printed by GnuCGenerator
     own: list[int]  # indexes into ast.ext of the functions defined in the revision's .c
     prelude: str  # `#include`s of the original, kept inside `#if 0` for the build's layout
+    #: indexes into ast.ext of the later API groups' inline functions of the revision's headers
+    #: (archeo/subjects/rbtree/groups.py) -> the header's path: mutated too (archeo/mutant_headers.py)
+    headers: dict[int, str] = field(default_factory=dict)
 
     def text(self, mutant: Mutant | None = None) -> str:
         """The whole unit as C, with `mutant` applied (the plain round trip without one)."""
@@ -71,14 +79,32 @@ class Unit:
         return self.prelude + "".join(texts)
 
     def revision(self, mutant: Mutant | None = None) -> Revision:
-        """The revision with its .c replaced by the regenerated (and possibly mutated) unit."""
-        from dataclasses import replace
-
-        return replace(self.rev, text=self.text(mutant))
+        """The revision with its .c replaced by the regenerated (and possibly mutated) unit, and
+        its headers' group functions by their print: every one for the round trip, only the
+        mutated one for a header function's mutant (archeo/mutant_headers.py)."""
+        rev = replace(self.rev, text=self.text(mutant))
+        if mutant is None:
+            patches = {i: self.texts[i] for i in self.headers}
+        elif mutant.header:
+            patches = {mutant.ext: mutant.function_text}
+        else:
+            return rev
+        by_path: dict[str, list[tuple[str, int, str]]] = {}
+        for i, text in patches.items():
+            funcdef = self.ast.ext[i]
+            by_path.setdefault(self.headers[i], []).append((funcdef.decl.name, funcdef.decl.coord.line, text))
+        closure = dict(rev.closure)
+        header_text = rev.header_text
+        for path, functions in by_path.items():
+            if path == rev.header_path:
+                header_text = patch_header(header_text or "", functions, path)
+            else:
+                closure[path] = patch_header(closure[path], functions, path)
+        return replace(rev, header_text=header_text, closure=closure)
 
     @property
     def functions(self) -> list[str]:
-        return [self.ast.ext[i].decl.name for i in self.own]
+        return [self.ast.ext[i].decl.name for i in (*self.own, *self.headers)]
 
 
 # ---------------------------------------------------------------- printing
@@ -140,7 +166,25 @@ def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
         for i, ext in enumerate(ast.ext)
         if isinstance(ext, c_ast.FuncDef) and ext.coord is not None and os.path.normpath(ext.coord.file) == source
     ]
-    return Unit(rev, ast, texts, own, _prelude(rev))
+    return Unit(rev, ast, texts, own, _prelude(rev), _group_header_functions(rev, ast))
+
+
+def _group_header_functions(rev: Revision, ast: c_ast.FileAST) -> dict[int, str]:
+    """The later API groups' functions defined in the revision's headers that the harness calls
+    (a group op needs them): ext index -> path. A header helper no op calls (`rb_add_cached`)
+    is left out: its mutants could only survive."""
+    from .subjects.rbtree.groups import OP_NEEDS
+
+    called = {name for _, names in OP_NEEDS.values() for name in names}
+    paths = {os.path.normpath(p): p for p in (rev.header_path, *rev.closure) if p}
+    found = {}
+    for i, ext in enumerate(ast.ext):
+        if not isinstance(ext, c_ast.FuncDef) or ext.coord is None or ext.decl.coord is None:
+            continue
+        path = paths.get(os.path.normpath(ext.coord.file))
+        if path is not None and ext.decl.name in called:
+            found[i] = path
+    return found
 
 
 def _ext_text(gen: Printer, ext: c_ast.Node) -> str:
@@ -175,7 +219,7 @@ def enumerate_mutants(unit: Unit) -> list[Mutant]:
     names.visit(unit.ast)
     gen = Printer()
     out: list[Mutant] = []
-    for ext_index in unit.own:
+    for ext_index in (*unit.own, *unit.headers):
         funcdef = unit.ast.ext[ext_index]
         original = unit.texts[ext_index]
         seen = {original}
@@ -202,6 +246,7 @@ def enumerate_mutants(unit: Unit) -> list[Mutant]:
                     after=after,
                     ext=ext_index,
                     function_text=text,
+                    header=unit.headers.get(ext_index, ""),
                 )
             )
         if _ext_text(gen, funcdef) != original:  # every swap was undone

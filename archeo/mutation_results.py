@@ -112,6 +112,8 @@ def mutant_json(r: MutantResult) -> dict:
         "after": m.after,
         "status": r.status,
     }
+    if m.header:  # a header's inline function (the line is the header's)
+        out["header"] = m.header
     if r.killed:
         out.update(level=r.level, phase=r.phase, seed=r.seed, detail=r.detail)
         if r.kind:

@@ -130,3 +130,54 @@ def test_mutants_of_the_group_functions_are_tested_with_group_ops_and_counted_ap
     doc = to_json([result], settings)
     assert doc["settings"]["usual"]["groups"] == list(vocab.GROUPS)  # the sequences call the groups
     assert sum(g["made"] for g in doc["by_group"].values()) == doc["total"]["made"]
+    from archeo.report.mutation import mutation_findings, mutation_md
+
+    section = mutation_findings([result])
+    assert list(section["by_group"]) == list(groups)  # the report counts them apart too
+    assert sum(g["made"] for g in section["by_group"].values()) == section["total"]["made"]
+    md = "\n".join(mutation_md(section, 1))
+    assert all(f"| {g} | {section['by_group'][g]['made']} |" in md for g in groups)
+
+
+def test_the_bounded_check_drives_the_groups_the_run_mixes_in(planted):
+    """rb_find_first returning the last equal node: the core-only bounded material never calls
+    it, so it alone would call the plant equivalent; with the search group's material it is told
+    apart, on a short sequence that uses rb_find_first."""
+    from archeo.equivalence import bounded_difference
+
+    history, steps, programs, _, _ = planted
+    findlast = history.commits[next(i for i, s in enumerate(steps) if s.label == "findlast")]
+    base, plant = (program_runner(programs[c], 10) for c in (history.commits[0], findlast))
+    assert bounded_difference(base, plant) is None
+    level, sequence, _ = bounded_difference(base, plant, ("search",))
+    assert level == "observable" and any(op.split()[0] in "[]" for op in sequence), sequence
+    assert len(sequence) <= 60
+
+
+def test_a_header_inline_group_function_is_mutated_where_the_harness_sees_it(planted, tmp_path):
+    """rb_find_first is a header inline: its mutant patches the header the harness includes
+    (archeo/mutant_headers.py) and is killed; the same change in the .c's copy alone is not seen."""
+    from dataclasses import replace
+
+    from archeo.mutants import enumerate_mutants, load_unit
+    from archeo.mutate import MutateSettings, mutate_revision
+    from archeo.parse import parse_revision
+
+    history, _, _, _, _ = planted
+    (rev,) = [r for r in mine(TARGET, repo=history.path) if r.commit == history.commits[0]]
+    unit = load_unit(rev)
+    assert {unit.ast.ext[i].decl.name for i in unit.headers} >= {"rb_add", "rb_find", "rb_find_first", "rb_next_match"}
+    assert set(unit.headers.values()) == {H_PATH}
+    assert "rb_add" in unit.functions
+    mutants = [m for m in enumerate_mutants(unit) if m.function == "rb_find_first" and m.operator == "delete-statement"]
+    assert mutants and all(m.header == H_PATH for m in mutants)
+    settings = MutateSettings(usual=Settings(seeds=2, ops=2000, profiles=("small",), groups=ops.GROUPS),
+                              quick_seeds=2, quick_ops=500, deep_factor=1, deep_ops=2000, witness=False)
+    model = parse_revision(rev)
+    seen = mutate_revision(rev, model, tmp_path / "cache", settings, unit=unit, mutants=mutants)
+    assert seen.round_trip.identical, seen.round_trip
+    killed = [r for r in seen.mutants if r.killed]
+    assert killed, [(r.mutant.before, r.status) for r in seen.mutants]
+    hidden = mutate_revision(rev, model, tmp_path / "cache", replace(settings, deep_factor=1), unit=unit,
+                             mutants=[replace(killed[0].mutant, header="")])
+    assert not hidden.mutants[0].killed  # in the .c's copy only, the harness never calls it

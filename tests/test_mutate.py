@@ -302,6 +302,7 @@ def test_a_survivor_the_seeds_miss_is_told_apart_by_the_bounded_check(cache, bui
     assert result.kill_score == 0.0  # it counts against the score
     words = mutation_section_md([result])
     assert "not equivalent" in words and r.escapes[0] in words
+    assert "API group" not in words  # a core-only history's section has no group table
 
 
 def test_object_code_tells_a_mutant_from_its_original(cache, builder):

@@ -16,7 +16,7 @@ COLUMNS = ("made", "stillborn", *KILLED, "crashed", "hung", "survived", "equival
 def mutation_findings(results: list | None) -> dict | None:
     if not results:
         return None
-    from ..mutation_results import totals
+    from ..mutation_results import by_group, totals
 
     revisions = []
     for r in results:
@@ -46,10 +46,17 @@ def mutation_findings(results: list | None) -> dict | None:
             }
         )
     total = totals(results)
-    return {
+    out = {
         "revisions": revisions,
         "total": {**{k: total.get(k, 0) for k in COLUMNS}, "kill_score": total.get("kill_score"), "raw_score": _raw(total)},
     }
+    groups = by_group(results)
+    if set(groups) - {"core"}:  # mutants in a later API group's functions, counted apart (Xen's have none)
+        out["by_group"] = {
+            g: {**{k: c.get(k, 0) for k in COLUMNS}, "kill_score": c.get("kill_score"), "raw_score": _raw(c)}
+            for g, c in groups.items()
+        }
+    return out
 
 
 def _raw(counts: dict) -> float | None:
@@ -90,6 +97,16 @@ INTRO = (
 )
 
 
+GROUPS_INTRO = (
+    "The same mutants by the API group of the mutated function (archeo/subjects/rbtree/groups.py; `core` for the "
+    "rest): the later groups' functions — those of the revision's .c and the inline ones of its headers that the "
+    "harness calls — counted apart. Their sequences mix the groups' operations in, and so does the bounded check: "
+    "each group's modifying operations with inserts and erases, every sequence of up to 3 over 4 keys, and every "
+    "insertion order of 6 keys through each of its inserts with no or one erase through each of its erases, each "
+    "followed by every core and group probe."
+)
+
+
 def mutation_md(m: dict, number: int) -> list[str]:
     out = [f"## {number}. Mutation analysis", "", INTRO, ""]
     out += ["| commit | date | round trip | " + " | ".join(COLUMNS) + " | kill score | raw score |", "|---|---|---|" + "--:|" * (len(COLUMNS) + 2)]
@@ -98,6 +115,10 @@ def mutation_md(m: dict, number: int) -> list[str]:
         out.append(f"| `{r['commit'][:12]}` | {r['date'][:10]} | {r['round_trip']} | " + " | ".join(cells) + f" | {_score(r['kill_score'])} | {_score(r['raw_score'])} |")
     t = m["total"]
     out.append("| **total** | | | " + " | ".join(str(t[k]) for k in COLUMNS) + f" | **{_score(t['kill_score'])}** | **{_score(t['raw_score'])}** |")
+    if m.get("by_group"):
+        out += ["", GROUPS_INTRO, "", "| API group | " + " | ".join(COLUMNS) + " | kill score | raw score |", "|---|" + "--:|" * (len(COLUMNS) + 2)]
+        for g, c in m["by_group"].items():
+            out.append(f"| {g} | " + " | ".join(str(c[k]) for k in COLUMNS) + f" | {_score(c['kill_score'])} | {_score(c['raw_score'])} |")
     survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
     if survivors:
         out += ["", "Survivors:", ""]
@@ -115,6 +136,14 @@ def mutation_html(m: dict, number: int) -> str:
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     t = m["total"]
     rows.append("<tr><td><strong>total</strong></td><td></td><td></td>" + "".join(f"<td>{t[k]}</td>" for k in COLUMNS) + f"<td><strong>{_score(t['kill_score'])}</strong></td><td><strong>{_score(t['raw_score'])}</strong></td></tr>")
+    group_table = ""
+    if m.get("by_group"):
+        group_head = "".join(f"<th>{escape(c)}</th>" for c in ("API group", *COLUMNS, "kill score", "raw score"))
+        group_rows = "".join(
+            "<tr>" + "".join(f"<td>{c}</td>" for c in [escape(g), *(str(v[k]) for k in COLUMNS), _score(v["kill_score"]), _score(v["raw_score"])]) + "</tr>"
+            for g, v in m["by_group"].items()
+        )
+        group_table = f'<p>{escape(GROUPS_INTRO)}</p><div class="scroll"><table><thead><tr>{group_head}</tr></thead><tbody>{group_rows}</tbody></table></div>'
     survivors = [(r, s) for r in m["revisions"] for s in r["survivors"]]
     items = "".join(
         f"<li><code>{escape(r['commit'][:12])}</code> {escape(s['function'])}, line {s['line']}: {escape(s['operator'])} — "
@@ -124,6 +153,7 @@ def mutation_html(m: dict, number: int) -> str:
     return (
         f'<section id="mutation"><h2>{number}. Mutation analysis</h2><p>{escape(INTRO)}</p>'
         f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
+        + group_table
         + (f"<p>Survivors, for a person to judge:</p><ul>{items}</ul>" if items else "")
         + "</section>"
     )

@@ -171,7 +171,7 @@ def test_a_header_inline_group_function_is_mutated_where_the_harness_sees_it(pla
     assert "rb_add" in unit.functions
     mutants = [m for m in enumerate_mutants(unit) if m.function == "rb_find_first" and m.operator == "delete-statement"]
     assert mutants and all(m.header == H_PATH for m in mutants)
-    settings = MutateSettings(usual=Settings(seeds=2, ops=2000, profiles=("small",), groups=ops.GROUPS),
+    settings = MutateSettings(usual=Settings(seeds=2, ops=2000, profiles=("small",), groups=vocab.GROUPS),
                               quick_seeds=2, quick_ops=500, deep_factor=1, deep_ops=2000, witness=False)
     model = parse_revision(rev)
     seen = mutate_revision(rev, model, tmp_path / "cache", settings, unit=unit, mutants=mutants)

@@ -210,6 +210,11 @@ class Builder:
                 put_object(made, path)
         return path
 
+    def prepare(self) -> None:
+        """Compile what every program needs (the compiler launcher, the runtimes) now."""
+        self._runtime_object(COMPILER_LAUNCHER, executable=True)
+        self._confined_objects(self.cache_dir)
+
     def _run(self, command: list[str], **kwargs) -> subprocess.CompletedProcess:
         """subprocess.run of a compiler (or program) command, within the builder's `jobs`."""
         with self._slots:
@@ -413,11 +418,13 @@ def build_history(
     toolchain: Toolchain | None = None,
     sandbox: bool = True,
     progress=None,
+    builder: Builder | None = None,
 ) -> list[Program]:
     """Build every revision, `jobs` compilers at a time; one Program per revision, in order.
 
     `models` is either aligned with `revisions` or a mapping from commit to Model. A failed
-    build is a Program with `error`; the others go on.
+    build is a Program with `error`; the others go on. `builder`: one made already (with the
+    same settings), e.g. prepared in the background.
     """
     if isinstance(models, Mapping):
         pairs = [(rev, models[rev.commit]) for rev in revisions]
@@ -426,7 +433,7 @@ def build_history(
             raise ValueError(f"{len(revisions)} revisions but {len(models)} models")
         pairs = list(zip(revisions, models))
     workers = max(1, jobs or os.cpu_count() or 1)
-    builder = Builder(cache_dir, sanitize, toolchain, sandbox, jobs=workers)
+    builder = builder or Builder(cache_dir, sanitize, toolchain, sandbox, jobs=workers)
     tick = progress or (lambda stage, done, total: None)
     tick("build", 0, len(pairs))
     programs = []

@@ -116,7 +116,8 @@ def structural_diffs(revisions: list[Revision], models: dict[str, Model]) -> tup
 
 
 def build_all(
-    revisions: list[Revision], models: dict[str, Model], cache_dir: Path, config: RunConfig, progress: Progress
+    revisions: list[Revision], models: dict[str, Model], cache_dir: Path, config: RunConfig, progress: Progress,
+    builder=None,
 ) -> dict[str, Program]:
     from .build import build_history
 
@@ -124,8 +125,18 @@ def build_all(
     # revisions of the same code wait for each other rather than compile it twice.
     present = [r for r in revisions if r.present]
     built = build_history(present, models, cache_dir, sanitize=config.sanitize, jobs=max(1, config.jobs),
-                          sandbox=config.sandbox, progress=progress)
+                          sandbox=config.sandbox, progress=progress, builder=builder)
     return {rev.commit: program for rev, program in zip(present, built)}
+
+
+def ready_builder(cache_dir: Path, config: RunConfig):
+    """A Builder with its own tools and runtimes compiled (build.Builder.prepare): started in
+    the background while mining and parsing leave a core free, used by `build_all`."""
+    from .build import Builder
+
+    builder = Builder(cache_dir, config.sanitize, sandbox=config.sandbox, jobs=max(1, config.jobs))
+    builder.prepare()
+    return builder
 
 
 def with_groups(settings: Settings, programs) -> Settings:
@@ -206,12 +217,16 @@ def mutate_all(
 
 
 def _with_releases(result: DifftestResult, releases) -> DifftestResult:
-    """Release tags depend on the repository, not on behaviour: looked up after the cache."""
+    """Release tags depend on the repository, not on behaviour: looked up after the cache,
+    two git processes at a time (one `for-each-ref --contains` per commit can take a second)."""
     if releases is None:
         return result
     from dataclasses import replace
 
-    result.changes = [replace(c, releases=tuple(releases(c.introduced_by, c.ended_by))) for c in result.changes]
+    spans = list(dict.fromkeys((c.introduced_by, c.ended_by) for c in result.changes))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        carried = dict(zip(spans, pool.map(lambda span: tuple(releases(*span)), spans)))
+    result.changes = [replace(c, releases=carried[(c.introduced_by, c.ended_by)]) for c in result.changes]
     return result
 
 
@@ -246,6 +261,11 @@ def run_study(
     cache = Cache(cache_root / "stages")
     timings = {}
 
+    # The compiler's tools and the runtimes every program links, made while git and the parser work.
+    background = ThreadPoolExecutor(max_workers=1)
+    builder = background.submit(ready_builder, cache_root, config)
+    background.shutdown(wait=False)
+
     start = time.perf_counter()
     tick("mine", 0, 1)  # named while it runs (a first clone or a long history takes a while)
     repository = open_repo(repo, target, cache_root)
@@ -271,7 +291,7 @@ def run_study(
     timings["parse"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    programs = build_all(revisions, models, cache_root, config, tick)
+    programs = build_all(revisions, models, cache_root, config, tick, builder.result())
     timings["build"] = time.perf_counter() - start
 
     start = time.perf_counter()

@@ -11,11 +11,12 @@ import sys
 
 from . import __version__
 from .commands import COMMANDS
+from .commands.common import Parser
 from .errors import ArcheoError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="archeo",
         description="Across its whole history, when and how did this C code change behaviour?",
     )

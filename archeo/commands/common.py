@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import json
 import sys
 from dataclasses import replace
@@ -11,6 +13,60 @@ from ..errors import ArcheoError
 from ..records import Revision, Target
 from ..selection import parse_revision_filter  # noqa: F401 (the commands' name for it)
 from ..target import DEFAULT_TARGET, compile_settings, load_target, target_from_paths
+
+
+# The settings objects options read their defaults from (see SettingDefault).
+SEQUENCES = "archeo.difftest:Settings"  # which operation sequences are run
+RUN = "archeo.pipeline:RunConfig"  # how `archeo run` runs them
+MUTATION = "archeo.mutate:MutateSettings"  # which mutants are made and how they are tested
+
+
+class SettingDefault:
+    """An option's default read from a field of a settings dataclass, so it is defined once.
+
+    The settings objects (`archeo.difftest:Settings`, `archeo.pipeline:RunConfig`,
+    `archeo.mutate:MutateSettings`) own their defaults; an option only points at one. Named by
+    import path and read when needed, because those modules are slow to import and the
+    parser is built for every command: `--help` reads it (`%(default)s` is `str(self)`) and
+    `Parser` puts the value in place after parsing.
+    """
+
+    def __init__(self, where: str, field: str):
+        self.where, self.field = where, field  # "module:Class", field name
+
+    @property
+    def value(self):
+        module, _, name = self.where.partition(":")
+        return field_default(getattr(importlib.import_module(module), name), self.field)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __repr__(self) -> str:
+        return f"SettingDefault({self.where!r}, {self.field!r})"
+
+
+def field_default(cls, name: str):
+    """The default of field `name` of dataclass `cls` (an error if it has none)."""
+    for f in dataclasses.fields(cls):
+        if f.name == name:
+            if f.default is not dataclasses.MISSING:
+                return f.default
+            if f.default_factory is not dataclasses.MISSING:
+                return f.default_factory()
+            break
+    raise LookupError(f"{cls.__name__} has no field {name!r} with a default")
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose `SettingDefault`s become their values once the arguments are parsed."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extras = super().parse_known_args(args, namespace)
+        for key, value in vars(namespace).items():
+            if isinstance(value, SettingDefault):
+                setattr(namespace, key, value.value)
+        return namespace, extras
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..tables import table
 
-from .common import add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, parse_revision_filter, print_json, progress_of
+from .common import RUN, SEQUENCES, SettingDefault, add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, parse_revision_filter, print_json, progress_of
 from .exits import EPILOG, add_fail_on, exit_code
 
 HELP = "run every revision and the reference on the same operation sequences and report the differences"
@@ -12,11 +12,11 @@ HELP = "run every revision and the reference on the same operation sequences and
 
 def add_run_arguments(parser) -> None:
     """Options shared by difftest and run."""
-    parser.add_argument("--seeds", type=int, default=20, help="operation sequences per revision (default: %(default)s)")
-    parser.add_argument("--ops", type=int, default=10_000, help="operations per sequence (default: %(default)s)")
-    parser.add_argument("--first-seed", type=int, default=0, help="seed of the first sequence (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=SettingDefault(SEQUENCES, "seeds"), help="operation sequences per revision (default: %(default)s)")
+    parser.add_argument("--ops", type=int, default=SettingDefault(SEQUENCES, "ops"), help="operations per sequence (default: %(default)s)")
+    parser.add_argument("--first-seed", type=int, default=SettingDefault(SEQUENCES, "first_seed"), help="seed of the first sequence (default: %(default)s)")
     add_jobs_argument(parser, "revisions built and run")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds a revision may take on one sequence")
+    parser.add_argument("--timeout", type=float, default=SettingDefault(RUN, "timeout"), help="seconds a revision may take on one sequence")
     parser.add_argument("--sanitize", action="store_true", help="build with -fsanitize=address,undefined")
     add_sandbox_argument(parser)
     add_verbosity_arguments(parser)

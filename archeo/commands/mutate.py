@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from ..tables import table
-from .common import add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, parse_revision_filter, print_json, progress_of
+from .common import MUTATION, SEQUENCES, SettingDefault, add_jobs_argument, add_json_argument, add_sandbox_argument, add_source_arguments, add_verbosity_arguments, jobs_of, parse_revision_filter, print_json, progress_of
 
 HELP = "make mutants of every present revision, difftest each against its revision, and report the kill score"
 
@@ -13,14 +13,14 @@ HELP = "make mutants of every present revision, difftest each against its revisi
 def add_arguments(parser) -> None:
     add_source_arguments(parser)
     parser.add_argument("--revisions", action="append", help="only these commits (prefixes, comma-separated)")
-    parser.add_argument("--max-mutants", type=int, default=200, help="mutants per revision at most (default: %(default)s)")
-    parser.add_argument("--mutant-seed", type=int, default=0, help="seed that chooses the mutants (default: %(default)s)")
-    parser.add_argument("--seeds", type=int, default=20, help="the usual operation sequences per mutant (default: %(default)s)")
-    parser.add_argument("--ops", type=int, default=10_000, help="operations per usual sequence (default: %(default)s)")
-    parser.add_argument("--first-seed", type=int, default=0, help="seed of the first sequence (default: %(default)s)")
-    parser.add_argument("--deep-factor", type=int, default=3, help="survivors: this many times the usual seeds, longer and larger (default: %(default)s)")
+    parser.add_argument("--max-mutants", type=int, default=SettingDefault(MUTATION, "max_mutants"), help="mutants per revision at most (default: %(default)s)")
+    parser.add_argument("--mutant-seed", type=int, default=SettingDefault(MUTATION, "seed"), help="seed that chooses the mutants (default: %(default)s)")
+    parser.add_argument("--seeds", type=int, default=SettingDefault(SEQUENCES, "seeds"), help="the usual operation sequences per mutant (default: %(default)s)")
+    parser.add_argument("--ops", type=int, default=SettingDefault(SEQUENCES, "ops"), help="operations per usual sequence (default: %(default)s)")
+    parser.add_argument("--first-seed", type=int, default=SettingDefault(SEQUENCES, "first_seed"), help="seed of the first sequence (default: %(default)s)")
+    parser.add_argument("--deep-factor", type=int, default=SettingDefault(MUTATION, "deep_factor"), help="survivors: this many times the usual seeds, longer and larger (default: %(default)s)")
     add_jobs_argument(parser, "mutants built and run")
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds a program may take on one sequence")
+    parser.add_argument("--timeout", type=float, default=SettingDefault(MUTATION, "timeout"), help="seconds a program may take on one sequence")
     parser.add_argument("--no-witness", action="store_true", help="do not shrink a witness for each killed mutant (faster)")
     parser.add_argument("--round-trip-only", action="store_true", help="only check that every revision, printed back from its AST, behaves identically")
     add_verbosity_arguments(parser)

@@ -7,7 +7,7 @@ from itertools import zip_longest
 from ..report.words import describe_op, legend
 from ..tables import table
 
-from .common import add_source_arguments
+from .common import RUN, SettingDefault, add_source_arguments
 
 HELP = "replay a witness file on its two sides (revisions or the reference) and show both outcomes"
 
@@ -15,7 +15,7 @@ HELP = "replay a witness file on its two sides (revisions or the reference) and 
 def add_arguments(parser) -> None:
     parser.add_argument("witness", help="a witness .json written by archeo (reports/<target>/witnesses/)")
     add_source_arguments(parser)
-    parser.add_argument("--timeout", type=float, default=10.0, help="seconds each side may take")
+    parser.add_argument("--timeout", type=float, default=SettingDefault(RUN, "timeout"), help="seconds each side may take")
 
 
 def run(args) -> int:

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import add_source_arguments, progress_of, resolve_target
+from .common import RUN, SettingDefault, add_source_arguments, progress_of, resolve_target
 from .difftest import add_run_arguments, config_from
 
 HELP = "mine, parse, build and difftest every revision, then write the report under reports/<target>/"
@@ -19,7 +19,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("-o", "--out", help="report directory (default: reports/<target>, or reports/<target>-mutation with --mutate)")
     parser.add_argument("--mutate", action="append", metavar="COMMITS",
                         help="also measure the tester's power by mutation on these revisions (commit prefixes, comma-separated)")
-    parser.add_argument("--max-mutants", type=int, default=200, help="mutants per mutated revision (default: %(default)s)")
+    parser.add_argument("--max-mutants", type=int, default=SettingDefault(RUN, "max_mutants"), help="mutants per mutated revision (default: %(default)s)")
 
 
 def check_mutate(values: list[str] | None) -> tuple[str, ...]:

@@ -233,6 +233,10 @@ def test_cli_mutate_on_a_fixture_history(tmp_path, capsys):
     (rev,) = doc["revisions"]
     assert rev["commit"] == hist.commit("re-add") and rev["round_trip"]["identical"]
     assert rev["counts"]["made"] == 6
+    assert main([a for a in argv if a != "--json"]) == 0  # the same, as text: both scores
+    c = rev["counts"]
+    raw = 100 * (c["killed"] + c["crashed"] + c["hung"]) / (c["made"] - c["stillborn"])
+    assert f"raw score {raw:.1f}%" in capsys.readouterr().out
     assert main(["mutate", "--repo", str(hist.path), "--cache", str(tmp_path / "cache"), "--round-trip-only", "--seeds", "3", "--ops", "1000", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "identical" in out and "differs" not in out

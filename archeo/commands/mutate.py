@@ -92,12 +92,13 @@ def run(args) -> int:
         print(table(summary_rows(results), SUMMARY_HEADERS))
         t = totals(results)
         score = "-" if t["kill_score"] is None else f"{100 * t['kill_score']:.1f}%"
-        print(f"\n{t.get('made', 0)} mutants over {len(results)} revisions, kill score {score} ({seconds:.0f}s)")
+        print(f"\n{t.get('made', 0)} mutants over {len(results)} revisions, kill score {score}, raw score {_raw(t)} ({seconds:.0f}s)")
         groups = by_group(results)
         if set(groups) - {"core"}:
             for group, g in groups.items():
                 gs = "-" if g["kill_score"] is None else f"{100 * g['kill_score']:.1f}%"
-                print(f"  {group}: {g.get('made', 0)} mutants, kill score {gs}")
+                print(f"  {group}: {g.get('made', 0)} mutants ({g.get('stillborn', 0)} stillborn, {g.get('equivalent', 0)} equivalent), "
+                      f"kill score {gs}, raw score {_raw(g)}")
         survivors = [(r, m) for r in results for m in r.survivors]
         if survivors:
             print("\nsurvivors:")
@@ -118,3 +119,10 @@ def run(args) -> int:
             if r.error:
                 print(f"archeo: {r.commit[:12]}: {r.error}")
     return 1 if any(not r.round_trip.identical for r in results) else 0
+
+
+def _raw(counts: dict) -> str:
+    """Killed over every mutant that built, no equivalence assumed (as the report's raw score)."""
+    built = counts.get("made", 0) - counts.get("stillborn", 0)
+    killed = counts.get("killed", 0) + counts.get("crashed", 0) + counts.get("hung", 0)
+    return f"{100 * killed / built:.1f}%" if built else "-"

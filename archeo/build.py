@@ -8,7 +8,7 @@ For each revision, in a private temporary directory:
 - the revision's .c, unmodified, at its path in the repository (so compiler messages name it);
 - its header and its include closure at their historical paths (`xen/include/xeno/rbtree.h`
   -> `-I xen/include`, included as `<xeno/rbtree.h>`), and the platform's stubs;
-- `archeo_config.h`, generated from the parsed API (archeo/api.py);
+- `archeo_config.h`, generated from the parsed API (archeo/subjects/rbtree/api.py);
 
 then `gcc -O2` with the revision's CompilePlan (archeo/platforms: `-std`, `-nostdinc` against
 archeo/shim/include for Xen, the system's headers for userland, defines, include directories)
@@ -44,9 +44,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import elfcheck
-from .api import ApiError, config_header, derive_api
 from .build_cache import Claims, built_with, load, program_info, put_object, remember, store
 from .build_layout import CONFIG_PATH, _include_targets, _Layout, _with_root, check_includes, layout_for, stage_sources  # noqa: F401 (re-exported)
+from .subjects.rbtree.api import ApiError, config_header, derive_api
 from .errors import ArcheoError
 from .platforms import CompilePlan, plan, revision_files
 from .records import Model, Program, Revision

@@ -335,7 +335,7 @@ def with_model_groups(settings: MutateSettings, models: Sequence[Model | None]) 
     """The settings with the later API groups the revisions offer mixed into every phase's
     sequences (unless the caller chose groups): mutants in rb_erase_cached or rb_next_postorder
     are only killable by sequences that call them."""
-    from .api import ApiError, derive_api
+    from .subjects.rbtree.api import ApiError, derive_api
     from .subjects.rbtree.groups import groups_of
 
     if settings.usual.groups:

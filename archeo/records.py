@@ -209,7 +209,7 @@ class Program:
     node_size: int | None = None  # sizeof the node type
     sanitize: bool = False
     error: str | None = None  # the compiler's first error
-    notes: tuple[str, ...] = ()  # how the harness reads this revision's API (archeo/api.py)
+    notes: tuple[str, ...] = ()  # how the harness reads this revision's API (archeo/subjects/rbtree/api.py)
     cached: bool = False  # came from the build cache rather than a fresh compile
     # What the compiler was given, line markers and the embedded commit id aside: equal codes,
     # the same program (build.Builder._code_identity); "" when unknown.

@@ -34,7 +34,7 @@ from common import interleaved  # noqa: E402
 
 from archeo import ops  # noqa: E402
 from archeo.subjects.rbtree import generate as gen  # noqa: E402
-from archeo.api import config_header, derive_api  # noqa: E402
+from archeo.subjects.rbtree.api import config_header, derive_api  # noqa: E402
 from archeo.build import BASE_FLAGS, SHIM_INCLUDE, Builder, layout_for  # noqa: E402
 from archeo.parse import parse_revision  # noqa: E402
 from archeo.execute import Executor  # noqa: E402

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import histories as H
-from archeo.api import ApiError, config_header, derive_api
+from archeo.subjects.rbtree.api import ApiError, config_header, derive_api
 from archeo.build import (
     Builder,
     Toolchain,
@@ -120,7 +120,7 @@ def node_model(era: str, **kw) -> Model:
     return Model(**fields)
 
 
-# ---------------------------------------------------------------- api.py on hand-built models
+# ---------------------------------------------------------------- subjects/rbtree/api.py on hand-built models
 def test_api_2004_reads_the_fields():
     api = derive_api(node_model("2004"))
     assert (api.node_type, api.root_type, api.layout) == ("rb_node_t", "rb_root_t", "fields")

@@ -16,7 +16,7 @@ from archeo.errors import ArcheoError
 from archeo.records import Change, Field, Function, Macro, Model, Param, ParseError, Program, Revision, Struct, Target
 from archeo.report import build_findings, describe_op, print_summary, summary_rows, write_report
 from archeo.study import Study
-from archeo.treeart import draw_svg, draw_text, last_dump, parse_dump
+from archeo.subjects.rbtree.draw import draw_svg, draw_text, last_dump, parse_dump
 
 C1 = "628c2a958eb5" + "a" * 28
 C2 = "2a5f90e8e883" + "b" * 28

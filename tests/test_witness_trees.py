@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from archeo.report.witness_trees import trees_html, trees_md, witness_trees
-from archeo.treeart import differing_keys, draw_svg, draw_text, parse_dump
+from archeo.subjects.rbtree.draw import differing_keys, draw_svg, draw_text, parse_dump
 
 # What a harness's bounded walk prints when 2's right child points back to 2 (docs/protocol.md)
 SELF_CHILD = "T 2:b 0:r . . 2:b 0:r . . 2:b 0:r . . !cycle"

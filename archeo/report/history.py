@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..api import ApiError, derive_api
+from ..subjects.rbtree.api import ApiError, derive_api
 from ..study import Study
 from ..subjects.rbtree.groups import groups_of
 
@@ -158,7 +158,7 @@ def history(study: Study, revisions: list[dict]) -> dict:
 
 
 def _groups(model) -> list[str]:
-    """The later API groups a revision offers, as its harness would see them (archeo/api.py)."""
+    """The later API groups a revision offers, as its harness would see them (archeo/subjects/rbtree/api.py)."""
     try:
         return list(groups_of(derive_api(model).ops))
     except ApiError:

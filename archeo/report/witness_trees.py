@@ -3,7 +3,7 @@
 A witness records both sides' trees once shrinking is done (`trees`: after all its operations,
 or just before the one that crashed or hung), so a crash, a hang or a broken invariant is
 shown with the tree that caused it. Older witnesses without `trees` fall back to their last
-`d` result. A cycle is drawn as the link back it is (`↺K`, see archeo/treeart.py).
+`d` result. A cycle is drawn as the link back it is (`↺K`, see archeo/subjects/rbtree/draw.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from ..treeart import differing_keys, draw_svg, draw_text, last_dump, side_by_side
+from ..subjects.rbtree.draw import differing_keys, draw_svg, draw_text, last_dump, side_by_side
 from .words import describe_op, outcome_text
 
 

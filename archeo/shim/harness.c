@@ -4,7 +4,7 @@
  * Compiled like the revision itself (gcc -std=gnu99 -O2 -nostdinc, our stub kernel headers,
  * the revision's own rbtree.h), so it calls the revision exactly as kernel code would. What
  * differs between API eras (type names, how to read a node's parent and colour, which
- * functions exist) comes from archeo_config.h, generated per revision by archeo/api.py.
+ * functions exist) comes from archeo_config.h, generated per revision by archeo/subjects/rbtree/api.py.
  *
  * The engine never trusts the tree: every walk it makes itself (search, dump, verify) is
  * bounded by the pool size, so a cycle made by a broken revision ends in a result line rather

@@ -2,7 +2,7 @@
 
 One table says, for each group op (vocabulary.GROUP_CODES), the names a revision must offer
 (functions, or function-like macros of its headers) for the harness to call the revision's
-code; and the C spelling of the `ARCHEO_HAS_*` define archeo/api.py writes into the
+code; and the C spelling of the `ARCHEO_HAS_*` define api.py writes into the
 per-revision config. A revision without them still runs the op: the harness does the op's
 effect on the tree through the core API (or its own code, for rb_add's walk) and answers `NA`,
 so the traces of every later op stay comparable (docs/protocol.md, "API groups").

@@ -1,40 +1,35 @@
 """Compare two traces of the same batch and say how strongly they differ.
 
-The levels, weakest to strongest, follow docs/protocol.md: `same` < `api` < `structural` <
-`observable` < `invariant` < `flaky` < `hang` < `crash`. A trace is the stdout of a harness run
-(or of the Python reference) together with how the run ended; line *i* is the result of
-operation *i*.
-
-`LEVELS` is the one ordered table of levels; everything else ranks through `rank`. Why `flaky`
-sits where it does: a run that does not reproduce (confirm.py) says the C depends on something
-other than its input (uninitialised memory, its own addresses) — worse than any wrong answer
-that reproduces, since no answer of it can be trusted — but a crash or a hang that reproduces
-every time is a stronger finding still, and is what a flaky crash is not.
+A trace is the stdout of a harness run (or of the Python reference) together with how the run
+ended; line *i* is the result of operation *i*. How strongly two differing result lines differ
+is the subject's to say (it knows which op prints its structure and which checks it:
+`Subject.line_level`); how runs end, and which difference is strongest, is the engine's. The
+levels are one ordered enum, `archeo.levels.Level`; `LEVELS`, `rank` and `strongest` read it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from .levels import ENDING_LEVEL, Level
 from .records import RunResult
 
-LEVELS = ("same", "api", "structural", "observable", "invariant", "flaky", "hang", "crash")
-_RANK = {name: i for i, name in enumerate(LEVELS)}
-# The level a run's ending shows beside a run that ended otherwise (an `error` ranks as a crash).
-_ENDING_LEVEL = {"hang": "hang", "crash": "crash", "error": "crash", "flaky": "flaky"}
+LEVELS = tuple(Level)
+LineLevel = Callable[[str, str, str], Level]  # (op code, line a, line b) -> level; the subject's
 
 
 def rank(level: str) -> int:
-    return _RANK[level]
+    return Level(level).rank
 
 
-def strongest(levels) -> str:
-    return max(levels, key=rank, default="same")
+def strongest(levels: Iterable[str]) -> Level:
+    return Level.strongest(levels)
 
 
-def ending_level(status: str) -> str:
+def ending_level(status: str) -> Level:
     """The level of a run that ended with `status` (not `ok`) beside one that ended otherwise."""
-    return _ENDING_LEVEL[status]
+    return ENDING_LEVEL[status]
 
 
 @dataclass(frozen=True)
@@ -83,31 +78,22 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Verdict:
-    level: str
+    level: Level
     index: int | None  # the first operation whose result shows that level (None when same)
     detail: str = ""
     firsts: dict = field(default_factory=dict)  # every level seen -> the first operation showing it
 
 
-def line_level(op_code: str, a: str, b: str) -> str:
-    """The level of one differing result line for an operation of kind `op_code`."""
-    if a == b:
-        return "same"
-    if a == "NA" or b == "NA":
-        return "api"
-    if op_code == "v":
-        if a.startswith("bad") or b.startswith("bad"):
-            return "invariant"
-        a_nodes, b_nodes = a.split()[1:2], b.split()[1:2]
-        return "observable" if a_nodes != b_nodes else "structural"
-    if op_code == "d":
-        return "structural"
-    return "observable"
+def compare(op_codes: list[str], a: Outcome, b: Outcome, line_level: LineLevel | None = None) -> Verdict:
+    """The strongest difference between two outcomes of the same batch, with where it first shows.
 
+    `line_level` reads two differing result lines (default: the default subject's).
+    """
+    if line_level is None:
+        from .subjects import default
 
-def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
-    """The strongest difference between two outcomes of the same batch, with where it first shows."""
-    best, where, detail = "same", None, ""
+        line_level = default().line_level
+    best, where, detail = Level.SAME, None, ""
     firsts: dict[str, int] = {}
     a_lines, b_lines = a.lines, b.lines
     # The differing lines first, in one comprehension (traces run to 10,000s of lines, most equal).
@@ -117,7 +103,7 @@ def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
         level = line_level(op_codes[i] if i < len(op_codes) else "", la, lb)
         if level not in firsts:
             firsts[level] = i
-            if rank(level) > rank(best):
+            if level > best:
                 best, where, detail = level, i, f"operation {i}: {la!r} vs {lb!r}"
     end = min(len(a.lines), len(b.lines))
     # Two hangs are the same behaviour however they were cut off (CPU budget or wall clock);
@@ -128,14 +114,14 @@ def compare(op_codes: list[str], a: Outcome, b: Outcome) -> Verdict:
         or (a.status == "flaky" and a != b)
     ):
         # the stronger ending when neither side ran to the end (the first side on a tie)
-        bad = max((o for o in (a, b) if o.status != "ok"), key=lambda o: rank(ending_level(o.status)))
+        bad = max((o for o in (a, b) if o.status != "ok"), key=lambda o: ENDING_LEVEL[o.status])
         level = ending_level(bad.status)
         side = "first" if bad is a else "second"
         firsts.setdefault(level, end)
         return Verdict(level, end, f"{side} side {bad.describe()}", firsts)
-    if len(a.lines) != len(b.lines) and best == "same" and not (a.status == b.status == "hang"):
-        firsts["observable"] = end
-        return Verdict("observable", end, "traces differ in length", firsts)
+    if len(a.lines) != len(b.lines) and best == Level.SAME and not (a.status == b.status == "hang"):
+        firsts[Level.OBSERVABLE] = end
+        return Verdict(Level.OBSERVABLE, end, "traces differ in length", firsts)
     return Verdict(best, where, detail, firsts)
 
 

@@ -33,12 +33,14 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 from . import ops as opslib
-from .subjects.rbtree import generate as rbgen
+from . import subjects
 from . import schemas
-from .compare import Outcome, Verdict, compare, rank, strongest, swapped
+from .compare import Outcome, Verdict, compare, swapped
 from .confirm import Confirmed, checked, flaky_witness_parts, settle_seeds
 from .events import BehaviourChange, attribute, equivalence_classes  # noqa: F401 (BehaviourChange: re-exported)
 from .errors import ArcheoError
+from .levels import Level
+from .subjects import Subject
 
 Runner = Callable[[str], Outcome]
 REFERENCE = "reference"
@@ -56,7 +58,8 @@ class Settings:
     ops: int = 10_000
     first_seed: int = 0
     profiles: tuple[str, ...] = ("small", "large")  # seed i uses profiles[i % len]
-    groups: tuple[str, ...] = ()  # later API groups mixed in (subjects/rbtree/vocabulary.GROUP_CODES): what the revisions have
+    groups: tuple[str, ...] = ()  # the subject's op groups mixed in (rbtree: its later API groups): what the revisions have
+    subject: str = subjects.DEFAULT  # what kind of code: its ops, generator and reference (archeo/subjects/)
 
     def __post_init__(self):
         if not 1 <= self.seeds <= MAX_SEEDS:
@@ -70,14 +73,18 @@ class Settings:
         out = []
         for i in range(self.seeds):
             seed = self.first_seed + i
-            out.append((seed, rbgen.generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)], groups=self.groups)))
+            out.append((seed, self.of().generate(seed, self.ops, profile=self.profiles[i % len(self.profiles)], groups=self.groups)))
         return out
 
     def keyspace(self, index: int) -> int:
         """The keyspace of the index-th seed's batch: its profile's, the keys the generator
         draws from (not the largest key it happened to use), so the seeds of a profile share
         one batch header and, joined, one process."""
-        return rbgen.PROFILES[self.profiles[index % len(self.profiles)]].keyspace
+        return self.of().keyspace(self.profiles[index % len(self.profiles)])
+
+    def of(self) -> Subject:
+        """The subject these settings generate for."""
+        return subjects.get(self.subject)
 
     def batches(self, sequences: Sequence[tuple[int, list[opslib.Op]]]) -> list[str]:
         return [opslib.encode(ops, self.keyspace(i)) for i, (_, ops) in enumerate(sequences)]
@@ -86,6 +93,8 @@ class Settings:
         out = {"seeds": self.seeds, "ops": self.ops, "first_seed": self.first_seed, "profiles": list(self.profiles)}
         if self.groups:  # absent for a core-only run, so its JSON is what it always was
             out["groups"] = list(self.groups)
+        if self.subject != subjects.DEFAULT:  # likewise absent for the default subject
+            out["subject"] = self.subject
         return out
 
 
@@ -173,9 +182,9 @@ class DifftestResult:
 
 
 # ---------------------------------------------------------------- runners
-def reference_runner() -> Runner:
-    from .subjects.rbtree.interp import run_batch
-
+def reference_runner(subject: Subject | None = None) -> Runner:
+    """The subject's Python reference as a runner (default: the default subject's)."""
+    run_batch = (subject or subjects.default()).run_batch
     return lambda batch: Outcome.of_trace(run_batch(batch))
 
 
@@ -405,12 +414,13 @@ class ReferenceProcess:
     text without cutting it into lines: most seeds need nothing more.
     """
 
-    def __init__(self, batches: Sequence[str]):
+    def __init__(self, batches: Sequence[str], subject: Subject | None = None):
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_reference_child, args=(batches, send), daemon=True)
+        run_batch = (subject or subjects.default()).run_batch
+        self._process = context.Process(target=_reference_child, args=(batches, send, run_batch), daemon=True)
         self._process.start()
         send.close()
 
@@ -437,12 +447,10 @@ class ReferenceProcess:
         self._receive.close()
 
 
-def _reference_child(batches: Sequence[str], send) -> None:
+def _reference_child(batches: Sequence[str], send, run_batch: Callable[[str], str]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    from .subjects.rbtree.interp import run_batch
-
     out = []
     for batch in batches:
         text = run_batch(batch)
@@ -475,14 +483,14 @@ class _Restricted:
     when its digest is this one's, its trace is this one, byte for byte, and need not be read.
     """
 
-    def __init__(self, ref_out, codes: list[list[str]]):
+    def __init__(self, ref_out, codes: list[list[str]], subject: Subject):
         self._ref_out, self._codes = ref_out, codes
+        self._all = subject.keyed | subject.bare
         self._made: dict[tuple[int, frozenset], tuple[str, Outcome, str]] = {}
 
-    @staticmethod
-    def lacking(runner) -> frozenset:
+    def lacking(self, runner) -> frozenset:
         ops = getattr(runner, "ops", None)
-        return frozenset(opslib.CODES - set(ops) - {"w"}) if ops else frozenset()
+        return frozenset(self._all - set(ops)) if ops else frozenset()
 
     def match(self, i: int, lacks: frozenset, digest: str) -> tuple[Outcome, str] | None:
         """(outcome, hash) of seed i's restricted reference when `digest` is its digest."""
@@ -579,8 +587,9 @@ def difftest(
     it holds neither this interpreter's lock nor the programs' threads back; a `reference`
     given runs here, in the calling thread.
     """
+    subject = settings.of()
     apart = reference is None and jobs > 1 and ReferenceProcess.available()
-    reference = reference or reference_runner()
+    reference = reference or reference_runner(subject)
     if sequences is None:
         sequences = settings.sequences()
     elif [seed for seed, _ in sequences] != [settings.first_seed + i for i in range(settings.seeds)]:
@@ -602,7 +611,7 @@ def difftest(
     first_of: dict[int, str] = {}
     for commit, run in built:
         first_of.setdefault(id(run), commit)
-    elsewhere = ReferenceProcess(batches) if apart else None  # forked before any thread starts
+    elsewhere = ReferenceProcess(batches, subject) if apart else None  # forked before any thread starts
     whole = _WholeTraces(batches, groups)
     compared: dict[tuple[int, str, str], Verdict] = {}  # the same two outcomes of a seed: compared once
 
@@ -616,7 +625,7 @@ def difftest(
             other_way = compared.get((i, b_hash[i], a_hash[i]))
             verdict = swapped(other_way, ob, oa) if other_way is not None else None
             if verdict is None:
-                verdict = compare(codes[i], oa, ob)
+                verdict = compare(codes[i], oa, ob, subject.line_level)
             compared[i, a_hash[i], b_hash[i]] = verdict
         return verdict
 
@@ -655,7 +664,7 @@ def difftest(
         # ones read whole, then compared with the reference and with the revision before while
         # the later programs still run (the verdicts below find these comparisons made).
         before: str | None = None
-        restricted = _Restricted(ref_out, codes)
+        restricted = _Restricted(ref_out, codes, subject)
         tick("revisions", done, total)
         for commit, fs in futures.items():
             found: list = [None] * len(batches)
@@ -709,12 +718,12 @@ def difftest(
                 continue
             for level in verdict.firsts:
                 seen.setdefault(level, seed)
-            if verdict.level != "same" and (best is None or rank(verdict.level) > rank(best[0].level)):
+            if verdict.level != Level.SAME and (best is None or verdict.level > best[0].level):
                 best = (verdict, i)
         if best is None:
-            return PairVerdict(other=a, level="same")
+            return PairVerdict(other=a, level=Level.SAME)
         verdict, i = best
-        levels = tuple(sorted(seen.items(), key=lambda item: -rank(item[0])))
+        levels = tuple(sorted(seen.items(), key=lambda item: -Level(item[0]).rank))
         return PairVerdict(other=a, level=verdict.level, seed=sequences[i][0], detail=verdict.detail, levels=levels)
 
     reference_behaviour = hashlib.sha256("".join(ref_hash).encode()).hexdigest()[:16]
@@ -745,11 +754,11 @@ def difftest(
             new = {}
             for name in ("vs_reference", "vs_previous"):
                 pv: PairVerdict | None = getattr(v, name)
-                if pv is None or pv.level == "same":
+                if pv is None or pv.level == Level.SAME:
                     continue
                 found = []
                 for level, seed in pv.levels:
-                    if level == "flaky":  # not shrunk: the runs as they came
+                    if level == Level.FLAKY:  # not shrunk: the runs as they came
                         i = seed - settings.first_seed
                         a_out, b_out = (ref_out[i] if o is SAME_AS_REFERENCE else o for o in (outs.get(pv.other, ref_out)[i], outs[v.commit][i]))
                         parts = flaky_witness_parts(seq_by_seed[seed], a_out, b_out)
@@ -760,12 +769,12 @@ def difftest(
                     key = (*sorted((behaviour_of[pv.other], v.behaviour)), level)
                     witness = memo.get(key)
                     # (a level shrinking could not isolate stays None in the memo: not retried)
-                    if key not in memo or (witness is not None and not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level)):
+                    if key not in memo or (witness is not None and not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level, subject)):
                         witness = checked(lambda: find_witness(  # noqa: B023 (called here, at once)
-                            seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level
+                            seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level, subject
                         ), runners[pv.other], runners[v.commit])
                         memo[key] = witness
-                    witness = witness and _relabel(witness, pv.other, v.commit, runners)
+                    witness = witness and _relabel(witness, pv.other, v.commit, runners, subject)
                     if witness is not None:
                         found.append(witness)
                 new[name] = replace(pv, witnesses=tuple(found))
@@ -785,31 +794,31 @@ def difftest(
     )
 
 
-def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner]) -> Witness | None:
+def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner], subject: Subject) -> Witness | None:
     """A witness found for an equivalent pair, re-run on this pair so both outcomes are its own;
     None when this pair does not show its level on it (a run that did not reproduce)."""
     if (w.a, w.b) == (a, b):
         return w
-    again = _witness(w.ops, w.seed, a, b, runners[a], runners[b], w.level, w.original_length)
+    again = _witness(w.ops, w.seed, a, b, runners[a], runners[b], w.level, w.original_length, subject)
     sides = Outcome(again.a_status, again.a_lines, again.a_kind), Outcome(again.b_status, again.b_lines, again.b_kind)
-    return again if compare([opslib.Op.parse(t).code for t in w.ops], *sides).level == w.level else None
+    return again if compare([opslib.Op.parse(t).code for t in w.ops], *sides, subject.line_level).level == w.level else None
 
 
-def _still_shows(tokens: Sequence[str], a: Runner, b: Runner, level: str) -> bool:
+def _still_shows(tokens: Sequence[str], a: Runner, b: Runner, level: str, subject: Subject) -> bool:
     ops = [opslib.Op.parse(t) for t in tokens]
-    return _level_on(ops, a, b) == level
+    return _level_on(ops, a, b, subject) == level
 
 
-def _level_on(ops: Sequence[opslib.Op], a: Runner, b: Runner) -> str:
+def _level_on(ops: Sequence[opslib.Op], a: Runner, b: Runner, subject: Subject) -> Level:
     batch = opslib.encode(ops)
-    return compare([op.code for op in ops], a(batch), b(batch)).level
+    return compare([op.code for op in ops], a(batch), b(batch), subject.line_level).level
 
 
-def _witness(tokens, seed, a_name, b_name, a: Runner, b: Runner, level, original_length) -> Witness:
+def _witness(tokens, seed, a_name, b_name, a: Runner, b: Runner, level, original_length, subject: Subject) -> Witness:
     ops = [opslib.Op.parse(t) if isinstance(t, str) else t for t in tokens]
     batch = opslib.encode(ops)
     oa, ob = a(batch), b(batch)
-    trees = _trees(ops, a, b, oa, ob)
+    trees = _trees(ops, a, b, oa, ob, subject)
     return Witness(
         a=a_name,
         b=b_name,
@@ -829,8 +838,8 @@ def _witness(tokens, seed, a_name, b_name, a: Runner, b: Runner, level, original
     )
 
 
-def _trees(ops: Sequence[opslib.Op], a: Runner, b: Runner, oa: Outcome, ob: Outcome) -> tuple[int, str | None, str | None] | None:
-    """Both sides' trees at the point that matters, or None when neither side holds a tree.
+def _trees(ops: Sequence[opslib.Op], a: Runner, b: Runner, oa: Outcome, ob: Outcome, subject: Subject) -> tuple[int, str | None, str | None] | None:
+    """Both sides' trees (the subject's dumps) at the point that matters, or None when neither side holds a tree.
 
     That point is the end of the witness, or — when a side crashed or hung — just before the
     operation that stopped it, so a crash or a hang is drawn with the broken tree that caused it.
@@ -838,19 +847,19 @@ def _trees(ops: Sequence[opslib.Op], a: Runner, b: Runner, oa: Outcome, ob: Outc
     """
     stopped = [len(o.lines) for o in (oa, ob) if o.status != "ok"]
     after = min([len(ops), *stopped])
-    probe = [*ops[:after], opslib.Op("d")]
+    probe = [*ops[:after], opslib.Op(subject.dump)]
     batch = opslib.encode(probe)
     dumps = []
     for run in (a, b):
         lines = run(batch).lines
-        dumps.append(lines[after] if len(lines) > after and lines[after].startswith("T") else None)
-    if all(d in (None, "T .") for d in dumps):
+        dumps.append(lines[after] if len(lines) > after and subject.is_dump(lines[after]) else None)
+    if not any(subject.holds_structure(d) for d in dumps):
         return None
     return after, dumps[0], dumps[1]
 
 
 def find_witness(
-    ops: list[opslib.Op], seed: int, a_name: str, b_name: str, a: Runner, b: Runner, level: str
+    ops: list[opslib.Op], seed: int, a_name: str, b_name: str, a: Runner, b: Runner, level: str, subject: Subject | None = None
 ) -> Witness | None:
     """Shrink `ops` to a minimal list on which a and b still differ at exactly `level`.
 
@@ -859,50 +868,53 @@ def find_witness(
     a dense replay with a checkpoint after every operation finds that operation first.
     """
 
+    subject = subject or subjects.default()
+
     def still(candidate: Sequence[opslib.Op]) -> bool:
-        return bool(candidate) and _level_on(candidate, a, b) == level
+        return bool(candidate) and _level_on(candidate, a, b, subject) == level
 
     batch = opslib.encode(ops)
-    verdict = compare([op.code for op in ops], a(batch), b(batch))
+    verdict = compare([op.code for op in ops], a(batch), b(batch), subject.line_level)
     if level not in verdict.firsts:
         return None
     cut = list(ops[: verdict.firsts[level] + 1])
-    if level in ("structural", "invariant"):
-        dense = _dense_cut(cut, a, b, level)
+    if level in (Level.STRUCTURAL, Level.INVARIANT):
+        dense = _dense_cut(cut, a, b, level, subject)
         if dense is not None:
             cut = dense
     if not still(cut):
         cut = list(ops)
         if not still(cut):
             return None  # this level shows only behind a stronger one on this sequence
-    # Trees are forgotten at `x`: what came before the last reset rarely matters.
-    resets = [i for i, op in enumerate(cut) if op.code == "x"]
+    # Trees are forgotten at a reset (rbtree: `x`): what came before the last one rarely matters.
+    resets = [i for i, op in enumerate(cut) if op.code == subject.reset] if subject.reset else []
     if resets and still(cut[resets[-1] + 1 :]):
         cut = cut[resets[-1] + 1 :]
     try:
-        small = opslib.shrink(cut, still, reset="x")
+        small = opslib.shrink(cut, still, reset=subject.reset)
     except ValueError:  # the shrinker asked again and was told otherwise: it does not reproduce
         return None
-    return _witness(small, seed, a_name, b_name, a, b, level, len(ops))
+    return _witness(small, seed, a_name, b_name, a, b, level, len(ops), subject)
 
 
-def _dense_cut(ops: list[opslib.Op], a: Runner, b: Runner, level: str) -> list[opslib.Op] | None:
-    """Replay with a `d` and `v` after every operation and cut at the first that differs."""
-    probe = opslib.Op("v") if level == "invariant" else opslib.Op("d")
+def _dense_cut(ops: list[opslib.Op], a: Runner, b: Runner, level: str, subject: Subject) -> list[opslib.Op] | None:
+    """Replay with a dump (or, for an invariant, a verify) after every operation and cut at the first that differs."""
+    probes = (subject.dump, subject.verify)
+    probe = opslib.Op(subject.verify if level == Level.INVARIANT else subject.dump)
     dense, origin = [], []
     for i, op in enumerate(ops):
         dense.append(op)
         origin.append(i)
-        if op.code not in ("d", "v"):
+        if op.code not in probes:
             dense.append(probe)
             origin.append(i)
     batch = opslib.encode(dense)
-    verdict = compare([op.code for op in dense], a(batch), b(batch))
+    verdict = compare([op.code for op in dense], a(batch), b(batch), subject.line_level)
     first = verdict.firsts.get(level, verdict.index)
     if first is None:
         return None
     i = origin[first]
-    return list(ops[: i + 1]) + ([probe] if ops[i].code not in ("d", "v") else [])
+    return list(ops[: i + 1]) + ([probe] if ops[i].code not in probes else [])
 
 
 # ---------------------------------------------------------------- attribution
@@ -968,5 +980,5 @@ def to_json(result: DifftestResult) -> dict:
             for c in result.changes
         ],
         "classes": result.classes,
-        "strongest": strongest(v.vs_reference.level for v in result.revisions if v.vs_reference),
+        "strongest": Level.strongest(v.vs_reference.level for v in result.revisions if v.vs_reference),
     }

@@ -143,10 +143,8 @@ def with_groups(settings: Settings, programs) -> Settings:
     """The settings with the later API groups any built revision has mixed into the sequences
     (a revision without a group answers NA for its ops; a run where no revision has one is
     exactly a core-API run)."""
-    from .subjects.rbtree.groups import groups_of
-
     have = "".join(op for p in programs if p is not None and p.ok for op in p.ops)
-    return replace(settings, groups=groups_of(have)) if not settings.groups else settings
+    return replace(settings, groups=settings.of().groups_of(have)) if not settings.groups else settings
 
 
 def difftest_all(
@@ -260,6 +258,7 @@ def run_study(
     cache_root = Path(cache_dir) if cache_dir else default_cache_dir()
     cache = Cache(cache_root / "stages")
     timings = {}
+    config = replace(config, settings=replace(config.settings, subject=target.subject))  # the target's subject
 
     # The compiler's tools and the runtimes every program links, made while git and the parser work.
     background = ThreadPoolExecutor(max_workers=1)

@@ -1,6 +1,7 @@
 """Trace comparison: each kind of difference gets its level, the strongest wins."""
 
-from archeo.compare import Outcome, compare, line_level, strongest
+from archeo.compare import Outcome, compare, strongest
+from archeo.subjects.rbtree.lines import line_level
 from archeo.records import RunResult
 
 

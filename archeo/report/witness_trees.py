@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
-from ..subjects.rbtree.draw import differing_keys, draw_svg, draw_text, last_dump, side_by_side
+from ..subjects import default
 from .words import describe_op, outcome_text
 
 
@@ -39,7 +39,8 @@ def witness_trees(w: dict) -> WitnessTrees | None:
                 f"where the run {' and '.join(stopped) or 'stopped'}"
             )
         return WitnessTrees(trees["a"], trees["b"], f"Trees {when}")
-    ta, tb = last_dump(w["ops"], w["a_outcome"]["results"]), last_dump(w["ops"], w["b_outcome"]["results"])
+    subject = default()
+    ta, tb = subject.last_dump(w["ops"], w["a_outcome"]["results"]), subject.last_dump(w["ops"], w["b_outcome"]["results"])
     if ta is None and tb is None:
         return None
     return WitnessTrees(ta, tb, "Trees at the last dump")
@@ -53,6 +54,7 @@ def trees_md(w: dict, la: str, lb: str) -> list[str]:
     t = witness_trees(w)
     if t is None:
         return ["*No tree in play: both trees are empty; the difference shows in the results above.*"]
+    draw_text = default().draw_text
     da = draw_text(t.a) if t.a else "(no dump: " + outcome_text(w["a_outcome"]) + ")"
     db = draw_text(t.b) if t.b else "(no dump: " + outcome_text(w["b_outcome"]) + ")"
     return [f"{t.caption} ({KEY_TEXT}):", "", "```", side_by_side(da, db, (la, lb)), "```"]
@@ -63,14 +65,15 @@ def trees_html(w: dict, la: str, lb: str) -> str:
     t = witness_trees(w)
     if t is None:
         return '<p class="tree-note">No tree in play: both trees are empty; the difference shows in the results above.</p>'
-    marked = differing_keys(t.a, t.b)
+    subject = default()
+    marked = subject.differing_parts(t.a, t.b)
     boxes = []
     for label, dump, outcome in ((la, t.a, w["a_outcome"]), (lb, t.b, w["b_outcome"])):
         if dump is None:
             body = f'<p class="tree-note">no dump: {escape(outcome_text(outcome))}</p>'
         else:
-            body = draw_svg(dump, marked, title=f"tree of {label}") + (
-                f'<details class="text"><summary>as text</summary><pre>{escape(draw_text(dump))}</pre></details>'
+            body = subject.draw_svg(dump, marked, title=f"tree of {label}") + (
+                f'<details class="text"><summary>as text</summary><pre>{escape(subject.draw_text(dump))}</pre></details>'
             )
         boxes.append(f'<div class="tree-box"><h4>{escape(label)}</h4>{body}</div>')
     legend = (
@@ -81,3 +84,20 @@ def trees_html(w: dict, la: str, lb: str) -> str:
         '<span class="dot" style="background:#fff;border:2px dashed #c62828"></span>↺K: a child pointer leading back to K (a cycle)</p>'
     )
     return f'<div class="trees">{"".join(boxes)}</div>{legend}'
+
+
+SIDE_BY_SIDE_WIDTH = 110  # wider than this, one drawing goes above the other
+
+
+def side_by_side(left: str, right: str, titles: tuple[str, str], gap: int = 6, max_width: int = SIDE_BY_SIDE_WIDTH) -> str:
+    """Two drawings next to each other under their titles (one above the other if too wide)."""
+    a = [titles[0], "─" * len(titles[0]), *left.split("\n")]
+    b = [titles[1], "─" * len(titles[1]), *right.split("\n")]
+    wa = max(len(s) for s in a)
+    wb = max(len(s) for s in b)
+    if wa + gap + wb > max_width:
+        return "\n".join(a + [""] + b)
+    rows = max(len(a), len(b))
+    a += [""] * (rows - len(a))
+    b += [""] * (rows - len(b))
+    return "\n".join((x.ljust(wa + gap) + y).rstrip() for x, y in zip(a, b))

@@ -1,4 +1,4 @@
-"""Words and small helpers every renderer shares: op names, side labels, outcome sentences.
+"""Words and small helpers every renderer shares: op names (the subject's), side labels, outcome sentences.
 
 They live here, apart from any one format, so Markdown, HTML and the terminal say the same
 thing in the same words, and no renderer imports another.
@@ -7,6 +7,8 @@ thing in the same words, and no renderer imports another.
 from __future__ import annotations
 
 from collections import Counter
+
+from ..subjects import Subject, default
 
 REFERENCE = "reference"
 MARKER = "findings.json"  # a directory holding this is an archeo report we may replace
@@ -26,51 +28,17 @@ def plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else (plural or word + 's')}"
 
 
-_OP_WORDS = {
-    "i": "insert {}",
-    "e": "erase {}",
-    "f": "find {}",
-    "<": "first",
-    ">": "last",
-    "n": "next of {}",
-    "p": "prev of {}",
-    "r": "replace {}",
-    "c": "clear {}",
-    "z": "is-empty {}",
-    "d": "dump",
-    "v": "verify",
-    "x": "reset",
-    "w": "wipe",
-}
-
-#: what each operation does and what its result means (docs/protocol.md), for a legend
-_OP_MEANING = {
-    "i": "insert K: ok, or dup when K is already in the tree",
-    "e": "erase K: ok, or absent",
-    "f": "find K: 1 found, 0 not",
-    "<": "first: the smallest key, nil when empty",
-    ">": "last: the largest key, nil when empty",
-    "n": "next of K: the key after K, nil at the end, absent when K is not in the tree",
-    "p": "prev of K: the key before K, nil at the start, absent when K is not in the tree",
-    "r": "replace K: K's node swapped for its spare node; ok or absent",
-    "c": "clear K: K's spare node marked empty (RB_CLEAR_NODE); present when K is in the tree",
-    "z": "is-empty K: 1 when K's node is marked empty (RB_EMPTY_NODE), else 0",
-    "d": "dump: the whole tree, drawn below the table",
-    "v": "verify: ok <nodes> <black height>, or bad <the rule broken> (checked on the C tree)",
-    "x": "reset: forget the tree",
-    "w": "wipe: a fresh harness",
-}
-NA_MEANING = "NA: this side lacks the function the operation needs, so it did nothing (e.g. no rb_first before 2009)"
 MISSING_MEANING = "—: no result, the run had stopped"
 
 
-def legend(ops, results=()) -> list[str]:
+def legend(ops, results=(), subject: Subject | None = None) -> list[str]:
     """One line per operation kind used in `ops` (in protocol order), then NA and — where they occur."""
+    subject = subject or default()
     used = {str(t).split()[0] for t in ops if str(t).split()}
-    lines = [meaning for code, meaning in _OP_MEANING.items() if code in used]
+    lines = [meaning for code, meaning in subject.op_meaning.items() if code in used]
     flat = [r for side in results for r in side]
     if "NA" in flat:
-        lines.append(NA_MEANING)
+        lines.append(subject.na_meaning)
     if any(len(side) < len(ops) for side in results):
         lines.append(MISSING_MEANING)
     return lines
@@ -103,12 +71,13 @@ MATRIX_CAPTION = (
 )
 
 
-def describe_op(token: str) -> str:
-    """`i 5` -> `insert 5`, `<` -> `first`, `n 4` -> `next of 4`, `d` -> `dump` (protocol.md)."""
+def describe_op(token: str, subject: Subject | None = None) -> str:
+    """`i 5` -> `insert 5`, `<` -> `first`, `n 4` -> `next of 4`, `d` -> `dump` (the subject's words)."""
     parts = token.split()
-    if not parts or parts[0] not in _OP_WORDS:
+    op_words = (subject or default()).op_words
+    if not parts or parts[0] not in op_words:
         return token
-    words = _OP_WORDS[parts[0]]
+    words = op_words[parts[0]]
     return words.format(parts[1]) if "{}" in words and len(parts) > 1 else words
 
 

@@ -190,20 +190,6 @@ def outline(root: Node | None) -> str:
     return "\n".join(lines)
 
 
-def side_by_side(left: str, right: str, titles: tuple[str, str], gap: int = 6, max_width: int = MAX_WIDTH) -> str:
-    """Two drawings next to each other under their titles (one above the other if too wide)."""
-    a = [titles[0], "─" * len(titles[0]), *left.split("\n")]
-    b = [titles[1], "─" * len(titles[1]), *right.split("\n")]
-    wa = max(len(s) for s in a)
-    wb = max(len(s) for s in b)
-    if wa + gap + wb > max_width:
-        return "\n".join(a + [""] + b)
-    rows = max(len(a), len(b))
-    a += [""] * (rows - len(a))
-    b += [""] * (rows - len(b))
-    return "\n".join((x.ljust(wa + gap) + y).rstrip() for x, y in zip(a, b))
-
-
 def shape(root: Node | None) -> dict[str, tuple[str, str | None, str]]:
     """key -> (colour, parent key, side): what must agree for two trees to be the same."""
     out: dict[str, tuple[str, str | None, str]] = {}

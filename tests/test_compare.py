@@ -64,3 +64,15 @@ def test_a_verdict_swapped_is_the_verdict_of_the_sides_swapped():
         assert swapped(compare(codes, a, b), a, b) == compare(codes, b, a)
     # a crash beside a hang is not symmetric: compare again
     assert swapped(compare(codes, a, Outcome("crash", ("ok",), "SIGSEGV")), a, Outcome("crash", ("ok",), "SIGSEGV")) is None
+
+
+def test_levels_are_ordered_by_strength_and_read_as_their_names():
+    import json
+
+    from archeo.levels import Level
+
+    assert list(Level) == sorted(Level, key=lambda level: level.rank)
+    assert Level.API < Level.STRUCTURAL < Level.CRASH and Level.HANG > "flaky" and not Level.CRASH < "api"
+    assert sorted(["crash", "api", "same"], key=Level) == ["same", "api", "crash"]  # not the alphabet
+    assert Level.strongest(["api", "crash", "invariant"]) is Level.CRASH and Level.strongest([]) is Level.SAME
+    assert json.dumps({Level.API: [Level.HANG]}) == '{"api": ["hang"]}' and f"{Level.FLAKY}" == "flaky"

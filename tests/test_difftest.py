@@ -11,7 +11,8 @@ import pytest
 from archeo import ops as opslib
 from archeo.subjects.rbtree import generate as rbgen
 from archeo.compare import Outcome
-from archeo.difftest import Settings, _split_digests, difftest, find_witness, run_digested, run_joined, to_json, trace_digest
+from archeo.difftest import Settings, difftest, find_witness, run_digested, run_joined, to_json, trace_digest
+from archeo.difftest.protocol import split_digests
 from archeo.errors import ArcheoError
 from archeo.subjects.rbtree.harness import run_batch
 
@@ -236,16 +237,16 @@ def test_digests_that_cannot_say_how_a_batch_ended_send_it_whole():
     sizes = [3, 3, 3]
     d = [trace_digest(Outcome("ok", (str(i),) * 3)) for i in range(3)]
     # stopped inside the second `w`: the first two are settled, the third is run alone
-    assert _split_digests(Outcome("hang", (d[0], "ok", d[1]), "cpu-limit"), sizes) == ([d[0], d[1]], True)
+    assert split_digests(Outcome("hang", (d[0], "ok", d[1]), "cpu-limit"), sizes) == ([d[0], d[1]], True)
     # killed by the wall clock, or its lines dropped past the harness's cap: run alone
-    assert _split_digests(Outcome("hang", (d[0], "ok", "ok"), "timeout"), sizes) == ([d[0]], True)
-    assert _split_digests(Outcome("crash", (d[0], "ok", "#dropped", "ok"), "SIGSEGV"), sizes) == ([d[0]], True)
+    assert split_digests(Outcome("hang", (d[0], "ok", "ok"), "timeout"), sizes) == ([d[0]], True)
+    assert split_digests(Outcome("crash", (d[0], "ok", "#dropped", "ok"), "SIGSEGV"), sizes) == ([d[0]], True)
     # a stop with its own lines is that batch's outcome
-    assert _split_digests(Outcome("crash", (d[0], "ok", "ok", "dup"), "SIGSEGV"), sizes) == (
+    assert split_digests(Outcome("crash", (d[0], "ok", "ok", "dup"), "SIGSEGV"), sizes) == (
         [d[0], Outcome("crash", ("ok", "dup"), "SIGSEGV")], False)
     # not digest mode at all, or more lines than operations: None (read the traces whole)
-    assert _split_digests(Outcome("ok", ("ok",) * 11), sizes) is None
-    assert _split_digests(Outcome("crash", (d[0], "ok") + ("ok",) * 4, "SIGSEGV"), sizes) is None
+    assert split_digests(Outcome("ok", ("ok",) * 11), sizes) is None
+    assert split_digests(Outcome("crash", (d[0], "ok") + ("ok",) * 4, "SIGSEGV"), sizes) is None
 
 
 def test_a_timeout_is_never_blamed_on_the_batch_its_lines_end_in():

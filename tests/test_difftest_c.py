@@ -224,7 +224,7 @@ def test_a_segment_past_the_digest_cap_is_read_whole(fixture_programs):
     from archeo import ops as opslib
     from archeo.subjects.rbtree import generate as rbgen
     from archeo.compare import Outcome
-    from archeo.difftest import _split_digests
+    from archeo.difftest.protocol import split_digests
     from archeo.classify import classify
 
     ops = rbgen.generate(0, 2000, profile="small")  # the crash fixture dies in it, past 256 bytes of trace
@@ -234,7 +234,7 @@ def test_a_segment_past_the_digest_cap_is_read_whole(fixture_programs):
     lines = proc.stdout.splitlines()
     assert proc.returncode < 0 and lines[0] == "#dropped" and lines[-1].startswith("SIGNAL ")
     whole = Outcome.of_run(classify(proc.stdout, proc.stderr, proc.returncode))
-    assert whole.status == "crash" and _split_digests(whole, [len(ops)]) == ([], True)
+    assert whole.status == "crash" and split_digests(whole, [len(ops)]) == ([], True)
 
 
 def test_a_witness_replays_from_its_file(planted, tmp_path, capsys):

@@ -17,7 +17,7 @@ _EXPORTS = {
     "mine": ("mine", "mine"),
     "load_target": ("target", "load_target"),
     "parse_revision": ("parse", "parse_revision"),
-    "diff_models": ("astdiff", "diff_models"),
+    "diff_models": ("parse.astdiff", "diff_models"),
     "build_revision": ("build", "build_revision"),
     "run_program": ("execute", "run_program"),
     "difftest": ("difftest", "difftest"),

@@ -29,7 +29,7 @@ Progress = Callable[[str, int, int], None]
 # every archeo module they import, found from the source (codekeys.py). A name that no longer
 # resolves — a module moved or renamed without updating this — fails loudly, naming it.
 MINE_CODE = ("archeo.mine", "archeo.closure", "archeo.records")
-PARSE_CODE = ("archeo.parse", "archeo.chunks", "archeo.parse_reuse", "archeo.platforms", "archeo.records")
+PARSE_CODE = ("archeo.parse", "archeo.platforms", "archeo.records")
 PARSE_DATA = ("shim/include", "shim/userland")  # the stub headers every revision is preprocessed with
 DIFFTEST_CODE = ("archeo.difftest", "archeo.runners", "archeo.execute", "archeo.confirm", "archeo.subjects")
 MUTATE_CODE = ("archeo.mutate", "archeo.mutants", "archeo.equivalence", *DIFFTEST_CODE)
@@ -101,7 +101,7 @@ def _ignore_sigint() -> None:
 
 
 def structural_diffs(revisions: list[Revision], models: dict[str, Model]) -> tuple[dict, dict]:
-    from .astdiff import diff_models
+    from .parse.astdiff import diff_models
 
     changes, previous = {}, {}
     last: Revision | None = None

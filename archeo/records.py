@@ -188,7 +188,7 @@ class Model:
 
 @dataclass(frozen=True)
 class Change:
-    """One structural difference between two revisions' models (astdiff.py)."""
+    """One structural difference between two revisions' models (parse/astdiff.py)."""
 
     kind: str  # function-added | function-removed | function-renamed | signature-changed |
     # body-changed | struct-changed | macro-added | macro-removed | macro-changed |

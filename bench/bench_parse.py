@@ -8,7 +8,7 @@ All contenders are timed in one run, interleaved, on the same inputs:
 - `archeo parse` is `parse_history(revisions, jobs=1)`: what `archeo parse` and the
   pipeline do. One run of revisions shares a `parse.Reuse`, created afresh by every
   call, so each timing starts cold: the first revision parses every top-level chunk,
-  the next ones only the chunks the previous ones did not have (`parse_reuse`).
+  the next ones only the chunks the previous ones did not have (`parse/reuse.py`).
 - `archeo parse, no reuse` parses every revision's whole unit on its own (`reuse=False`),
   as the stage did before, for context.
 - the same with one process (or thread, for gcc) per CPU.
@@ -37,8 +37,8 @@ from common import interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo import parse  # noqa: E402
 from archeo.parse import facts as parse_facts, frontend, model  # noqa: E402
-from archeo.astdiff import diff_history  # noqa: E402
-from archeo.chunks import scan_unit  # noqa: E402
+from archeo.parse.astdiff import diff_history  # noqa: E402
+from archeo.parse.chunks import scan_unit  # noqa: E402
 from archeo.mine import mine  # noqa: E402
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from archeo.astdiff import describe_text_change, diff_history, diff_models, pair_structs, summary
+from archeo.parse.astdiff import describe_text_change, diff_history, diff_models, pair_structs, summary
 from archeo.cli import main
 from archeo.parse import parse_history, parse_revision
 from archeo.records import Field, Model, Revision, Struct

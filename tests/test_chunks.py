@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from archeo.chunks import Brace, scan_unit
+from archeo.parse.chunks import Brace, scan_unit
 
 TRICKY = """\
 # 1 "t.c"

@@ -16,9 +16,9 @@ import pytest
 from pycparser import c_ast
 from pycparserext.ext_c_parser import GnuCParser
 
-from archeo.chunks import scan_unit
+from archeo.parse.chunks import scan_unit
 from archeo.parse import Reuse, parse_revision, parse_run
-from archeo.parse_reuse import ChunkMemo
+from archeo.parse.reuse import ChunkMemo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import histories as H  # noqa: E402

@@ -20,7 +20,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from ..astdiff import diff_history, summary
+    from ..parse.astdiff import diff_history, summary
     from ..parse import parse_history
 
     jobs = jobs_of(args)

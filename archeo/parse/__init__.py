@@ -7,6 +7,9 @@
     model.py     the facts, braces and defines assembled into a `Model`
     macros.py    macro bodies' normal forms
     rawtext.py   raw C text: comments stripped, identifiers
+    chunks.py    a preprocessed unit cut into top-level chunks, and its braces, without parsing
+    reuse.py     the facts of chunks already parsed earlier in the run, reused
+    astdiff.py   two models compared: the structural changes between revisions
 
     >>> from archeo.parse import parse_history
     >>> models = parse_history(revisions)          # one Model per present revision

@@ -2,7 +2,7 @@
 
 The visitors (visitors.py) run on one external declaration at a time, and what they read
 is kept as frozen data, so that a declaration that comes back unchanged in the next
-revision is not parsed again (parse_reuse.py): only its lines and file move (`relocate`).
+revision is not parsed again (reuse.py): only its lines and file move (`relocate`).
 Knows which files are the revision's own (`RevisionContext`); the shim is ours, not the
 history's, so nothing from it becomes a fact of the revision.
 """
@@ -76,7 +76,7 @@ class ExtFacts:
     """What one top-level declaration gives the model, read off its AST by the visitors.
 
     Plain values, so that the facts of a declaration that comes back unchanged in the
-    next revision can be reused (`parse_reuse`); only lines and files move, and `relocate`
+    next revision can be reused (`reuse.py`); only lines and files move, and `relocate`
     moves them.
     """
 

@@ -63,7 +63,7 @@ def preprocess(source: str, compile_plan: CompilePlan, cwd, gcc: str = "gcc", sh
 def parse_c(code: str, filename: str = "<string>") -> c_ast.FileAST:
     """Parse preprocessed C (line markers allowed) with GCC syntax.
 
-    This is the one place a whole unit is parsed (`parse_reuse` parses chunks of one
+    This is the one place a whole unit is parsed (`reuse.py` parses chunks of one
     with the same parser class), so tests that guard the pycparser/pycparserext pin
     exercise exactly what the stage uses.
     """

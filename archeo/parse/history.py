@@ -6,7 +6,7 @@ each declaration with the visitors (facts.py, visitors.py), and assemble the mod
 (model.py). Only what comes from the revision's own files goes into the model.
 
 This module adds what a *history* needs: parsing runs of consecutive revisions that share
-most of their code (`Reuse`, parse_reuse.py), and splitting a long history into runs for
+most of their code (`Reuse`, reuse.py), and splitting a long history into runs for
 worker processes (pycparser is pure Python: processes, not threads, use the cores).
 
     >>> from archeo.parse import parse_history
@@ -21,9 +21,9 @@ import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 
-from ..chunks import Scan, scan_unit
+from .chunks import Scan, scan_unit
 from ..errors import ArcheoError
-from ..parse_reuse import ChunkMemo
+from .reuse import ChunkMemo
 from ..records import Model, ParseError, Revision
 from .facts import ExtFacts, RevisionContext, ext_facts, relocate
 from .frontend import StageFailure, layout_revision, parse_c, preprocess, split_preprocessed

@@ -13,7 +13,7 @@ import os
 from dataclasses import replace
 from pathlib import Path
 
-from ..chunks import Brace
+from .chunks import Brace
 from ..records import Function, Macro, Model, Revision, Struct
 from .facts import ExtFacts, FunctionFacts, RevisionContext
 from .frontend import Preprocessed

@@ -8,7 +8,7 @@ reported as one struct change), macros by their normal form (so parentheses that
 no parse are not a change). When nothing structural differs but the text does, the
 change is `text-only`, and the revisions' texts (when given) say what kind of text.
 
-    >>> from archeo.astdiff import diff_history
+    >>> from archeo.parse.astdiff import diff_history
     >>> for model, changes in zip(models, diff_history(models, revisions)):
     ...     print(model.commit[:12], [c.kind for c in changes])
 """
@@ -19,8 +19,8 @@ import hashlib
 
 import difflib
 
-from .parse.rawtext import strip_comments
-from .records import Change, Function, Model, Revision, Struct
+from .rawtext import strip_comments
+from ..records import Change, Function, Model, Revision, Struct
 
 STRUCTURAL_KINDS = (
     "function-added",
@@ -328,7 +328,7 @@ def _text_only(old: Model, new: Model, old_rev: Revision | None, new_rev: Revisi
 def describe_text_change(before: str, after: str) -> str:
     """What kind of text changed: comments/whitespace, #include lines, macro text, or code lines.
 
-    Comments are cut (`parse.rawtext.strip_comments`), whitespace folded and blank lines dropped;
+    Comments are cut (`rawtext.strip_comments`), whitespace folded and blank lines dropped;
     what still differs is counted by kind, with the macro or first word of each line.
     """
     a = [ln for ln in (" ".join(x.split()) for x in strip_comments(before).split("\n")) if ln]

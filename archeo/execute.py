@@ -362,8 +362,8 @@ def segment_ops(batch: bytes) -> list[int]:
 def run_program(
     program: str | os.PathLike | Program,
     batch_text: str | bytes,
-    timeout: float = 10.0,
-    memory_mb: int = 1024,
+    timeout: float = Limits.timeout,
+    memory_mb: int = Limits.memory_mb,
     cpu_seconds: int | None = None,
     executor: Executor | None = None,
 ) -> RunResult:

@@ -18,8 +18,12 @@ For one revision (archeo/mutants.py makes the mutants):
    difference in a prefix is a difference in the whole sequence), then on every usual sequence
    in full, stopping at the first difference. The strongest level on that sequence classifies
    it: *killed* (api / structural / observable / invariant), *crashed*, or *hung* (the CPU
-   budget of archeo/execute.py catches an endless loop in well under a second). A killed
-   mutant gets a minimal witness (archeo/difftest.py's shrinker).
+   budget of archeo/execute.py catches an endless loop in well under a second). Every run of
+   every phase, the original's too, is settled by archeo/confirm.py: a hang or a crash counts
+   only when a run with 20 times the limits shows it again (on a loaded machine a correct
+   program can overrun its budget: unconfirmed, that was a false kill in the usual phases and
+   a false survivor in the deep one); a mutant whose outcome does not reproduce (flaky) is
+   counted *crashed*. A killed mutant gets a minimal witness (archeo/difftest.py's shrinker).
 3. **Survivors** of the usual seeds are run again on `deep_factor` times as many fresh seeds,
    longer and with larger trees. A difference found there leaves the mutant *survived* (the
    usual seeds missed a real change: the tester was not sharp enough). A survivor none of them
@@ -46,6 +50,7 @@ from typing import Callable, Sequence
 
 from . import ops as opslib
 from .compare import LEVELS, Outcome, compare, rank
+from .confirm import Confirmed
 from .difftest import Settings, find_witness
 from .equivalence import bounded_difference, object_code
 from .errors import ArcheoError
@@ -152,7 +157,8 @@ class _Original:
     """The original program's outcomes on every batch, computed once."""
 
     def __init__(self, runner):
-        self.runner = runner
+        self.raw = runner  # unsettled: for the bounded check, which settles its digest runs itself
+        self.runner = Confirmed(runner)
         self._outcomes: dict[int, tuple[Outcome, str]] = {}
         self._object: dict[int, bytes | None] = {}
         self._lock = threading.Lock()
@@ -271,7 +277,7 @@ def _round_trip(unit: Unit, model: Model, builder, executor, original: _Original
     program = builder.build(unit.revision(), model)
     if not program.ok:
         return RoundTrip(unit.rev.commit, False, False, level="crash", error=program.error or "build failed")
-    runner = program_runner(program, settings.timeout, executor)
+    runner = Confirmed(program_runner(program, settings.timeout, executor))
     worst, detail, hangs = "same", "", 0
     for batch in material.usual:
         ref, ref_hash = original.outcome(batch)
@@ -300,14 +306,15 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
         return done(status="stillborn", error=str(exc))
     if not program.ok:
         return done(status="stillborn", error=program.error or "build failed")
-    runner = program_runner(program, settings.timeout, executor)
+    raw = program_runner(program, settings.timeout, executor)
+    runner = Confirmed(raw)  # a hang or a crash is believed only when a second run shows it too
     for phase, batches in (("quick", material.quick), ("usual", material.usual)):
         found = _first_difference(original, runner, batches)
         if found is None:
             continue
         verdict, batch, out = found
         level = verdict.level
-        status = {"crash": "crashed", "hang": "hung"}.get(level, "killed")
+        status = {"crash": "crashed", "hang": "hung", "flaky": "crashed"}.get(level, "killed")
         witness = None
         if settings.witness:
             try:
@@ -323,7 +330,7 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
     # No seed tells them apart: equivalent only when shown to be (archeo/equivalence.py).
     if original.same_object_code(builder, unit, model, m):
         return done(status="survived", equivalent=True, equivalence="object-code")
-    escape = bounded_difference(original.runner, runner, settings.usual.groups)
+    escape = bounded_difference(original.raw, raw, settings.usual.groups)
     if escape is None:
         return done(status="survived", equivalent=True, equivalence="bounded")
     level, sequence, detail = escape

@@ -13,7 +13,9 @@ exit 0 — an untested history reported as an unchanged one.
 
 from __future__ import annotations
 
-from ..compare import LEVELS, rank
+from ..levels import Level
+
+LEVEL_NAMES = tuple(level.value for level in Level)
 
 OK, FINDINGS, BAD_INPUT, NOTHING_TESTED = 0, 1, 2, 3
 
@@ -25,8 +27,8 @@ EPILOG = (
 
 def add_fail_on(parser) -> None:
     parser.add_argument(
-        "--fail-on", metavar="LEVEL", choices=LEVELS[1:],
-        help=f"exit 1 when a change or a difference from the reference reaches LEVEL ({', '.join(LEVELS[1:])}); off by default",
+        "--fail-on", metavar="LEVEL", choices=LEVEL_NAMES[1:],
+        help=f"exit 1 when a change or a difference from the reference reaches LEVEL ({', '.join(LEVEL_NAMES[1:])}); off by default",
     )
 
 
@@ -44,8 +46,8 @@ def findings_at(result, fail_on: str | None) -> str | None:
         return None
     found = [level for c in result.changes for level in (c.levels or (c.level,))]
     found += [v.vs_reference.level for v in result.revisions if v.vs_reference is not None]
-    strongest = max(found, key=rank, default="same")
-    return strongest if rank(strongest) >= rank(fail_on) else None
+    strongest = Level.strongest(found)
+    return strongest if strongest >= fail_on else None
 
 
 def exit_code(result, fail_on: str | None) -> tuple[int, str | None]:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..cache import Cache, digest
-from ..compare import compare, rank, strongest
+from ..compare import compare
+from ..levels import Level
 from .records import REFERENCE_CLASS, BehaviourClass
 
 ALIKE = ("same", "api")
@@ -103,13 +104,13 @@ def behaviour_classes(
     classes: list[BehaviourClass] = []
     member_class: dict[tuple[str, str], str] = {}
     if reference_members:
-        level = strongest(t.level for t in reference_members)
+        level = Level.strongest(t.level for t in reference_members)
         classes.append(BehaviourClass(REFERENCE_CLASS, level, tuple((t.target, t.commit) for t in reference_members)))
     for t in reference_members:
         member_class[t.target, t.commit] = REFERENCE_CLASS
     for i, group in enumerate(groups, 1):
         name = f"B{i}"
-        level = max((t.level for t in group), key=rank)
+        level = Level.strongest(t.level for t in group)
         first = next(t for t in group if t.level == level)
         classes.append(BehaviourClass(name, level, tuple((t.target, t.commit) for t in group), is_known_bad(level), first.detail))
         for t in group:

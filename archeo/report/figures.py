@@ -13,7 +13,7 @@ import io
 import re
 from html import escape
 
-from ..compare import LEVELS as _LEVELS
+from ..levels import Level
 
 #: badge and cell colours per level (background, text), weakest to strongest
 LEVEL_COLOURS: dict[str, tuple[str, str]] = {
@@ -38,7 +38,7 @@ LEVEL_MARKS: dict[str, str] = {
     "crash": "#b71c1c",
 }
 UNMEASURED = "#eceff1"
-LEVELS = _LEVELS  # the one ordered table (compare.py); a colour for each
+LEVELS = tuple(level.value for level in Level)  # the one ordered table (levels.py), as names; a colour for each
 assert tuple(LEVEL_COLOURS) == tuple(LEVEL_MARKS) == LEVELS, "a level without its colours"
 
 _RC = {

@@ -1,8 +1,8 @@
-"""Measure the system calls a harness program makes, per sandbox stage, under strace.
+"""Measure the system calls a harness program makes once its sandbox is in place, under strace.
 
-The allowlists in archeo/shim/sandbox_rt.c come from here, not from guessing. The programs
-are built with -DARCHEO_SANDBOX_MEASURE: both seccomp filters are installed where they always
-are (so strace shows where each stage begins) but allow everything. Every kind of run is
+The allowlist in archeo/shim/sandbox_rt.c comes from here, not from guessing. The programs
+are built with -DARCHEO_SANDBOX_MEASURE: the seccomp filter is installed where it always is
+(so strace shows where it begins) but allows everything. Every kind of run is
 traced: small and large batches, digest mode, segments joined by `w`, a crash (SIGSEGV), a
 hang caught by the watchdog and by the CPU budget, `--info`; with `--sanitize`, the
 sanitizer build of the same fixtures (an ASan report included).
@@ -10,7 +10,8 @@ sanitizer build of the same fixtures (an ASan report included).
     python bench/measure_syscalls.py              # the plain build
     python bench/measure_syscalls.py --sanitize   # ASan + UBSan
 
-Prints, per stage, the calls seen and which of them the C lists lack (`MISSING`), and the
+Prints, per run, the calls made before the filter (setting up: the session, the limits, the
+network; not filtered) and after it, which of the latter the C list lacks (`MISSING`), and the
 listed calls never seen (`unused`: allowed for paths a trace did not take, e.g. EINTR).
 Exit status 1 when anything is missing.
 """
@@ -61,26 +62,20 @@ def trace(argv: list[str], batch: str, cwd: str) -> list[str]:
 
 
 def stages(calls: list[str]) -> tuple[set[str], set[str]]:
-    """(calls after the first filter and before the second, calls after the second)."""
+    """(calls before the filter: setting up, not filtered; calls after it)."""
     marks = [i for i, c in enumerate(calls) if c == "seccomp"]
-    if len(marks) < 1:
-        return set(), set()
-    setup = calls[marks[0] + 1 : marks[1] if len(marks) > 1 else len(calls)]
-    run = calls[marks[1] + 1 :] if len(marks) > 1 else []
-    return set(setup), set(run)
+    if not marks:
+        return set(calls), set()
+    return set(calls[: marks[0]]), set(calls[marks[0] + 1 :])
 
 
-def listed(sanitize: bool) -> tuple[set[str], set[str]]:
-    """The calls sandbox_rt.c allows (run set, setup set), read from its rule tables."""
+def listed(sanitize: bool) -> set[str]:
+    """The calls sandbox_rt.c allows, read from its rule table."""
     text = SANDBOX_RUNTIME.read_text()
     run_part = text[text.index("run_rules[] = {") : text.index("};", text.index("run_rules[] = {"))]
     if not sanitize:
         run_part = run_part.split("#ifdef ARCHEO_SANITIZE")[0]
-    setup_part = text[text.index("setup_rules[] = {") : text.index("};", text.index("setup_rules[] = {"))]
-    def names(part: str) -> set[str]:
-        return {a or b for a, b in re.findall(r"R\((\w+)\)|\{SYS_(\w+)", part)}
-
-    return names(run_part), names(setup_part)
+    return {a or b for a, b in re.findall(r"R\((\w+)\)|\{SYS_(\w+)", run_part)}
 
 
 def main() -> int:
@@ -102,23 +97,20 @@ def main() -> int:
             "hang (budget)": ([hang.path, "--cpu-ms", "30", "--cpu", "2"], large),
             "budget+segments": ([good.path, "--cpu-ms", "1000", "--cpu", "2", "--segments", "2"], joined),
         }
-        seen_setup, seen_run = set(), set()
+        seen_before, seen_run = set(), set()
         for name, (argv, batch) in runs.items():
-            setup, run = stages(trace(argv, batch, cwd))
-            print(f"{name:18} setup: {' '.join(sorted(setup))}\n{'':18} run:   {' '.join(sorted(run))}")
-            seen_setup |= setup
+            before, run = stages(trace(argv, batch, cwd))
+            print(f"{name:18} before the filter: {' '.join(sorted(before))}\n{'':18} after it:          {' '.join(sorted(run))}")
+            seen_before |= before
             seen_run |= run
-    run_list, setup_list = listed(sanitize)
-    missing_run = seen_run - run_list
-    missing_setup = seen_setup - run_list - setup_list
-    print(f"\n{'sanitizer' if sanitize else 'plain'} build: {len(seen_run)} calls while running, "
-          f"{len(seen_setup)} while setting up")
-    print("run set:  ", " ".join(sorted(seen_run)))
-    print("setup set:", " ".join(sorted(seen_setup - seen_run)))
-    print("MISSING (run):  ", " ".join(sorted(missing_run)) or "none")
-    print("MISSING (setup):", " ".join(sorted(missing_setup)) or "none")
-    print("unused (listed, not seen):", " ".join(sorted((run_list | setup_list) - seen_run - seen_setup)) or "none")
-    return 1 if missing_run or missing_setup else 0
+    run_list = listed(sanitize)
+    missing = seen_run - run_list
+    print(f"\n{'sanitizer' if sanitize else 'plain'} build: {len(seen_run)} calls once the filter is in place")
+    print("after the filter: ", " ".join(sorted(seen_run)))
+    print("before it only:   ", " ".join(sorted(seen_before - seen_run)))
+    print("MISSING:", " ".join(sorted(missing)) or "none")
+    print("unused (listed, not seen):", " ".join(sorted(run_list - seen_run)) or "none")
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":

@@ -201,16 +201,34 @@ def test_an_innocent_refactoring_is_reported_as_a_sandbox_crash(tmp_path, outsid
     assert_nothing_left(outside, *texts)
 
 
-def test_the_setup_calls_are_gone_once_the_harness_runs(outside, cache):
-    """The second stage takes back what only setting up needs (leaving the network, the
-    session): from the operations on, `unshare` is a stopped call like any other."""
-    text = H.FIXTURES["era2009"].c_text().replace(
-        ANCHOR, f"extern int unshare(int);\n{ANCHOR}    unshare(0x10000000);\n")  # CLONE_NEWUSER
+SETUP_CALLS = {  # what only setting up needs, done before the filter: never allowed after it
+    "unshare": ("extern int unshare(int);", "unshare(0x10000000);"),  # CLONE_NEWUSER
+    "setsid": ("extern int setsid(void);", "setsid();"),
+    "prlimit64": ("struct rl { unsigned long cur, max; }; extern int setrlimit(int, const struct rl *);",
+                  "struct rl big = {~0UL, ~0UL}; setrlimit(9, &big);"),  # RLIMIT_AS lifted
+}
+
+
+@pytest.mark.parametrize("where", ["insert", "constructor"])
+@pytest.mark.parametrize("call", sorted(SETUP_CALLS))
+def test_the_setup_calls_are_never_allowed_to_the_revision(call, where, cache):
+    """The session, the limits and leaving the network are set up before the filter is in
+    place (archeo_rt_setup, from preinit): from a constructor on, `unshare`, `setsid` and
+    raising a limit are stopped calls like any other."""
+    decls, stmts = SETUP_CALLS[call]
+    text = H.FIXTURES["era2009"].c_text()
+    if where == "insert":
+        text = text.replace(ANCHOR, f"{decls}\n{ANCHOR}    {{ {stmts} }}\n")
+    else:
+        text += f"\n{decls}\n__attribute__((constructor)) static void innocent_init(void)\n{{\n    {stmts}\n}}\n"
     program = build(text, cache)
+    if where == "constructor":
+        assert not program.ok and f"does not run: sandbox: {call} (before main" in program.error, program.error
+        return
     assert program.ok, program.error
     with Executor() as ex:
         result = ex.run(program, ops.encode(gen.generate(1, 300, profile="small")))
-    assert (result.status, result.kind) == ("crash", "sandbox: unshare")
+    assert (result.status, result.kind) == ("crash", f"sandbox: {call}")
 
 
 def test_the_compiler_reads_nothing_outside_its_tree(outside, cache):

@@ -54,9 +54,6 @@ void archeo_rt_segment_begin(void);                   /* the next segment starts
 void archeo_rt_finish(void);                          /* write everything: the run is over */
 void archeo_rt_flush_for_death(void);                 /* the committed lines, from a fatal signal's handler */
 
-/* sandbox (sandbox_rt.c): installed before any constructor; this drops the setup calls */
-void archeo_sandbox_lock(void);
-
 /* engine (harness.c) */
 int archeo_run(const char *in, __SIZE_TYPE__ n);      /* the exit status */
 extern const unsigned long archeo_node_size;

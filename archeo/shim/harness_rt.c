@@ -32,9 +32,10 @@
  * sets the hard limit high enough for N of them; each `w` then moves the soft limit to the CPU
  * time used so far plus SECONDS.
  *
- * The confinement options are applied here, first thing in main, before any of the revision's
- * code runs: that lets archeo/execute.py start the program with a plain vfork/exec (no Python
- * preexec hook, no `unshare` wrapper process), which is most of the per-run cost it saves.
+ * The confinement options are applied here (archeo_rt_setup), from the sandbox's preinit code,
+ * before any of the revision's code runs: that lets archeo/execute.py start the program with a
+ * plain vfork/exec (no Python preexec hook, no `unshare` wrapper process), which is most of the
+ * per-run cost it saves.
  *
  * On a fatal signal the committed trace lines are flushed, `SIGNAL <n>` is written, and the
  * signal is raised again with its default action, so the parent sees the real cause of death.
@@ -494,61 +495,57 @@ static char *read_stdin(size_t *size)
     return buf;
 }
 
-int main(int argc, char **argv)
+/* Options that take a value (skipped as such by both loops over the options below). */
+static int takes_value(const char *a)
 {
-    int info = 0, no_net = 0, net_errno = -1, i;
-    unsigned long segments = 1;
-    size_t size;
-    char *batch;
+    static const char *const with_value[] = {"--cpu", "--cpu-ms", "--stall-ms", "--digest-cap", "--segments",
+                                             "--as", "--fsize", "--fs-layer"};
+    size_t i;
+    for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
+        if (!strcmp(a, with_value[i]))
+            return 1;
+    return 0;
+}
 
+/* The confinement the options ask for: its own session, the resource limits (--cpu,
+ * --segments, --as, --fsize; no core), no network (--no-net). Applied once, before any of
+ * the revision's code runs: sandbox_rt.c calls this from `.preinit_array` before it installs
+ * its filter (so the filter need not allow any of these calls, and constructors run limited
+ * and offline too); main calls it again, which does nothing the second time (it does the work
+ * when the sandbox was not installed: --no-sandbox). */
+static int set_up, no_net, net_errno = -1;
+
+void archeo_rt_setup(int argc, char **argv)
+{
+    unsigned long segments = 1;
+    int i;
+    if (set_up)
+        return;
+    set_up = 1;
     setsid();   /* our own session and process group, which execute.py kills whole at the wall clock */
     limit(RLIMIT_CORE, 0, 0);
     for (i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : "0";
-        if (!strcmp(a, "--info"))
-            info = 1;
-        else if (!strcmp(a, "--no-net"))
+        if (!strcmp(a, "--no-net"))
             no_net = 1;
-        else if (!strcmp(a, "--cpu")) {
+        else if (!strcmp(a, "--cpu"))
             cpu_seconds = strtoul(v, NULL, 10);
-            i++;
-        } else if (!strcmp(a, "--cpu-ms")) {
-            cpu_ms = strtoul(v, NULL, 10);
-            i++;
-        } else if (!strcmp(a, "--stall-ms")) {
-#ifndef ARCHEO_SANITIZE   /* a sanitizer's report (symbolising stacks) is long work without a heartbeat */
-            stall_ms = strtoul(v, NULL, 10);
-#endif
-            i++;
-        } else if (!strcmp(a, "--digest"))
-            digest_mode = 1;
-        else if (!strcmp(a, "--digest-cap")) {
-            digest_cap = strtoul(v, NULL, 10);
-            if (digest_cap < 64)
-                digest_cap = 64;
-            i++;
-        } else if (!strcmp(a, "--segments")) {
+        else if (!strcmp(a, "--segments")) {
             segments = strtoul(v, NULL, 10);
             if (!segments)
                 segments = 1;
-            i++;
         } else if (!strcmp(a, "--as")) {
 #ifndef ARCHEO_SANITIZE   /* ASan reserves terabytes of shadow: an address-space limit breaks it */
             rlim_t mb = strtoul(v, NULL, 10);
             limit(RLIMIT_AS, mb << 20, mb << 20);
 #endif
-            i++;
         } else if (!strcmp(a, "--fsize")) {
             rlim_t b = strtoul(v, NULL, 10);
             limit(RLIMIT_FSIZE, b, b);
-            i++;
-        } else if (!strcmp(a, "--fs-layer"))
-            i++;   /* sandbox_rt.c's options, read before main */
-        else if (strcmp(a, "--no-sandbox") && strcmp(a, "--sandbox-probe")) {
-            fprintf(stderr, "archeo-harness: unknown option %s\n", a);
-            return ARCHEO_EXIT_BATCH;
         }
+        if (takes_value(a))
+            i++;
     }
     if (cpu_seconds) {   /* SIGXCPU at the soft limit; SIGKILL a second later (per segment) */
         cpu_hard = (cpu_seconds + 1) * (rlim_t)segments;
@@ -556,6 +553,39 @@ int main(int argc, char **argv)
     }
     if (no_net)
         net_errno = leave_network();
+}
+
+int main(int argc, char **argv)
+{
+    int info = 0, i;
+    size_t size;
+    char *batch;
+
+    archeo_rt_setup(argc, argv);   /* done already, from preinit, unless the sandbox is off */
+    for (i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : "0";
+        if (!strcmp(a, "--info"))
+            info = 1;
+        else if (!strcmp(a, "--cpu-ms"))
+            cpu_ms = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--stall-ms")) {
+#ifndef ARCHEO_SANITIZE   /* a sanitizer's report (symbolising stacks) is long work without a heartbeat */
+            stall_ms = strtoul(v, NULL, 10);
+#endif
+        } else if (!strcmp(a, "--digest"))
+            digest_mode = 1;
+        else if (!strcmp(a, "--digest-cap")) {
+            digest_cap = strtoul(v, NULL, 10);
+            if (digest_cap < 64)
+                digest_cap = 64;
+        } else if (!takes_value(a) && strcmp(a, "--no-net") && strcmp(a, "--no-sandbox") && strcmp(a, "--sandbox-probe")) {
+            fprintf(stderr, "archeo-harness: unknown option %s\n", a);
+            return ARCHEO_EXIT_BATCH;
+        }
+        if (takes_value(a))
+            i++;   /* its value (the setting-up options' were read by archeo_rt_setup) */
+    }
     if (info) {
         printf("commit %s\nnode_size %lu\nops %s\n", archeo_commit, archeo_node_size, archeo_ops);
 #ifdef ARCHEO_SANITIZE
@@ -586,7 +616,6 @@ int main(int argc, char **argv)
     sigaddset(&timer_signals, SIGXCPU);
     install_handlers();
     arm_timer();   /* after the handlers: the budget counts from here, reading the batch included */
-    archeo_sandbox_lock();   /* set up: from here on only running is allowed (sandbox_rt.c) */
     batch = read_stdin(&size);
     return archeo_run(batch, size);
 }

@@ -15,12 +15,14 @@
  *    are already open); on ABI 4+ no TCP bind/connect; on ABI 6+ no signal to a process
  *    outside the program and no abstract unix socket. Where the kernel has no Landlock: a
  *    private mount namespace rooted at the (empty, private) working directory.
- * 2. seccomp-bpf, in two stages. Stage 1, from preinit: the system calls the harness needs
- *    to set itself up (rlimits, its session, leaving the network, signal handlers, timers)
- *    plus those it needs to run. Stage 2, archeo_sandbox_lock(), called by the harness once
- *    it has set up (just before it reads the batch): only what running needs remains
- *    (bench/measure_syscalls.py measured both sets; sanitizer builds measure larger). Filters
- *    stack: stage 2 can only take away. A system call outside the set traps (SIGSYS): the
+ * 2. seccomp-bpf, one filter, from preinit: only the system calls the harness needs to run
+ *    (bench/measure_syscalls.py measured the set; sanitizer builds measure larger). What only
+ *    setting up needs (its session, the resource limits, leaving the network) is done first,
+ *    here, before the filter (harness_rt.c's archeo_rt_setup), so the filter never allows it:
+ *    not to the operations, not to a constructor. (It used to be two filters, the second
+ *    taking the setup calls away once main had set up; one filter costs half as much to
+ *    install: the kernel JIT-compiles each and runs it over every call number to cache its
+ *    answers.) A system call outside the set traps (SIGSYS): the
  *    handler flushes the committed trace, writes `SIGNAL 31` and on stderr
  *    `archeo-sandbox: denied system call <nr>`, and the program dies by SIGSYS, which
  *    archeo/execute.py reports as crash kind `sandbox: <name>`.
@@ -60,8 +62,8 @@
 #define SANDBOX_ARCH AUDIT_ARCH_AARCH64
 #endif
 
-/* bench/measure_syscalls.py builds with -DARCHEO_SANDBOX_MEASURE: the filters are installed
- * (so strace shows where each stage begins) but allow everything. */
+/* bench/measure_syscalls.py builds with -DARCHEO_SANDBOX_MEASURE: the filter is installed
+ * (so strace shows where it begins) but allows everything. */
 #ifdef ARCHEO_SANDBOX_MEASURE
 #define DENY SECCOMP_RET_ALLOW
 #else
@@ -69,9 +71,9 @@
 #endif
 
 void archeo_rt_flush_for_death(void) __attribute__((weak));   /* harness_rt.c */
+void archeo_rt_setup(int argc, char **argv) __attribute__((weak));   /* harness_rt.c: session, limits, network */
 extern sigset_t archeo_timer_signals __attribute__((weak));    /* harness_rt.c: masked during a flush */
 
-static int sandbox_on;
 static pid_t own_pid;
 static char layers[64];   /* what is in force, for --sandbox-probe */
 
@@ -125,7 +127,9 @@ struct rule {
 #define R(name) {SYS_##name, ANY, 0, 0, 0, 0}
 
 /* Running: reading the batch, writing the trace, memory, clocks, the CPU budgets, dying by
- * a signal (raise: getpid, gettid, tgkill to itself), exit. rt_sigprocmask only for the
+ * a signal (raise: getpid, gettid, tgkill to itself), exit; and what main still does to set
+ * up, harmless to allow: its alternate signal stack, and the random bytes malloc's first
+ * call asks for. rt_sigprocmask only for the
  * harness's own set of timer signals: with SIGSYS blocked the kernel kills without running
  * the handler and the call would go unnamed, so blocking any other set is itself the call
  * that is named (glibc's system() and posix_spawn block every signal before they clone). */
@@ -140,6 +144,7 @@ static const struct rule run_rules[] = {
     {SYS_rt_sigaction, NE, 0, SIGSYS, 0, 0},     /* a dying handler restores the default action */
     {SYS_prlimit64, EQ2, 0, 0, 1, RLIMIT_CPU},   /* the CPU soft limit moved at each segment */
     R(exit_group),
+    R(sigaltstack), R(getrandom),
 #ifdef ARCHEO_SANITIZE
     /* The sanitizer runtimes, measured the same way: their allocator, and their report,
      * which tries to read /proc/self/maps and the executable (read-only opens, which the
@@ -151,15 +156,6 @@ static const struct rule run_rules[] = {
     {SYS_open, NOBITS, 1, O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND, 0, 0},
 #endif
 #endif
-};
-
-/* Setting up (before archeo_sandbox_lock): the run set and what harness_rt.c's main does
- * first (its session, rlimits, leaving the network, the alternate signal stack; malloc's
- * first call asks for random bytes). rt_sigaction may never touch SIGSYS, so no code can
- * take the sandbox's report away. */
-static const struct rule setup_rules[] = {
-    R(setsid), {SYS_prlimit64, EQ, 0, 0, 0, 0}, R(unshare), R(geteuid), R(sigaltstack), R(getrandom),
-    R(seccomp),   /* the second stage itself (a filter can only take away) */
 };
 
 /* ---------------------------------------------------------------- filters */
@@ -226,20 +222,18 @@ static void emit_rule(struct prog *p, const struct rule *r)
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_CALLS 64
 
-/* The rules for one call number, from both sets; then a trap. */
+/* The rules for one call number; then a trap. */
 static void emit_call(struct prog *p, int nr)
 {
-    const struct rule *sets[2] = {run_rules, setup_rules};
-    size_t sizes[2] = {COUNT(run_rules), COUNT(setup_rules)}, i, j;
-    for (i = 0; i < 2; i++)
-        for (j = 0; j < sizes[i]; j++)
-            if (sets[i][j].nr == nr) {
-                if (sets[i][j].op == ANY) {
-                    emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
-                    return;
-                }
-                emit_rule(p, &sets[i][j]);
+    size_t j;
+    for (j = 0; j < COUNT(run_rules); j++)
+        if (run_rules[j].nr == nr) {
+            if (run_rules[j].op == ANY) {
+                emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
+                return;
             }
+            emit_rule(p, &run_rules[j]);
+        }
     emit(p, BPF_RET | BPF_K, 0, 0, DENY);
 }
 
@@ -275,25 +269,22 @@ static void emit_tree(struct prog *p, const int *nrs, size_t n)
     }
 }
 
-/* The first stage: the architecture must be ours (no 32-bit or x32 entry points around the
- * numbers); the run and setup sets are allowed, anything else traps. */
-static void first_stage(struct prog *p)
+/* The filter: the architecture must be ours (no 32-bit or x32 entry points around the
+ * numbers); the run set is allowed, anything else traps. */
+static void the_filter(struct prog *p)
 {
     int nrs[MAX_CALLS];
     size_t n = 0, i, j;
-    const struct rule *sets[2] = {run_rules, setup_rules};
-    size_t sizes[2] = {COUNT(run_rules), COUNT(setup_rules)}, k;
-    for (k = 0; k < 2; k++)
-        for (i = 0; i < sizes[k]; i++) {
-            int nr = sets[k][i].nr;
-            for (j = 0; j < n && nrs[j] != nr; j++)
-                ;
-            if (j == n && n < MAX_CALLS) {   /* insert, keeping nrs sorted */
-                for (j = n++; j > 0 && nrs[j - 1] > nr; j--)
-                    nrs[j] = nrs[j - 1];
-                nrs[j] = nr;
-            }
+    for (i = 0; i < COUNT(run_rules); i++) {
+        int nr = run_rules[i].nr;
+        for (j = 0; j < n && nrs[j] != nr; j++)
+            ;
+        if (j == n && n < MAX_CALLS) {   /* insert, keeping nrs sorted */
+            for (j = n++; j > 0 && nrs[j - 1] > nr; j--)
+                nrs[j] = nrs[j - 1];
+            nrs[j] = nr;
         }
+    }
     emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, arch));
     emit(p, BPF_JMP | BPF_JEQ | BPF_K, 1, 0, SANDBOX_ARCH);
     emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
@@ -303,32 +294,6 @@ static void first_stage(struct prog *p)
     emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_KILL_PROCESS);
 #endif
     emit_tree(p, nrs, n);
-}
-
-/* The second stage only takes the setup calls away again (the first still decides the rest,
- * filters stack): per setup call, what the run set allows of it, else a trap. Short, so it
- * costs little to install (the kernel runs a new filter over every call number to cache the
- * answers). */
-static void second_stage(struct prog *p)
-{
-    size_t i, j;
-    emit(p, BPF_LD | BPF_W | BPF_ABS, 0, 0, offsetof(struct seccomp_data, nr));
-    for (i = 0; i < COUNT(setup_rules); i++) {
-        unsigned short at = p->n;
-        for (j = 0; j < i; j++)
-            if (setup_rules[j].nr == setup_rules[i].nr)
-                break;
-        if (j < i)
-            continue;   /* that call's block is written already */
-        emit(p, BPF_JMP | BPF_JEQ | BPF_K, 0, 0, (unsigned int)setup_rules[i].nr);
-        for (j = 0; j < COUNT(run_rules); j++)
-            if (run_rules[j].nr == setup_rules[i].nr)
-                emit_rule(p, &run_rules[j]);
-        emit(p, BPF_RET | BPF_K, 0, 0, DENY);
-        if (at < MAX_FILTER)
-            p->f[at].jf = (unsigned char)(p->n - at - 1);   /* not this call: the next block */
-    }
-    emit(p, BPF_RET | BPF_K, 0, 0, SECCOMP_RET_ALLOW);
 }
 
 static int install(void (*make)(struct prog *))
@@ -430,6 +395,8 @@ static void archeo_sandbox_preinit(int argc, char **argv, char **envp)
 #ifndef SANDBOX_ARCH
     refuse("seccomp", ENOSYS);   /* no filter written for this architecture */
 #else
+    if (archeo_rt_setup)   /* what only setting up needs, done before the filter (see the top) */
+        archeo_rt_setup(argc, argv);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         refuse("no_new_privs", errno);
     has_arg(argc, argv, "--fs-layer", &fs_layer);
@@ -440,10 +407,9 @@ static void archeo_sandbox_preinit(int argc, char **argv, char **envp)
         add_layer("mountns");
     if ((err = catch_denied()) != 0)
         refuse("SIGSYS handler", err);
-    if ((err = install(first_stage)) != 0)
+    if ((err = install(the_filter)) != 0)
         refuse("seccomp", err);
     add_layer("seccomp");
-    sandbox_on = 1;
 #endif
     if (probe) {
         put(1, "sandbox ");
@@ -455,14 +421,3 @@ static void archeo_sandbox_preinit(int argc, char **argv, char **envp)
 
 __attribute__((section(".preinit_array"), used))
 static void (*const archeo_sandbox_preinit_entry)(int, char **, char **) = archeo_sandbox_preinit;
-
-/* Stage 2: the harness has set itself up; only running remains allowed. */
-void archeo_sandbox_lock(void)
-{
-    int err;
-    if (!sandbox_on)
-        return;
-    err = install(second_stage);
-    if (err)
-        refuse("seccomp (second stage)", err);
-}

@@ -18,6 +18,7 @@ from .cache import Cache, digest
 from .codekeys import code_digest
 from .confirm import RULES
 from .difftest import DifftestResult, Settings, difftest
+from .execute import Limits
 from .records import Model, Program, Revision, Target
 from .runners import ProgramRunner, program_runner, shared_runners  # noqa: F401 (re-exported)
 from .study import Study
@@ -45,7 +46,7 @@ class RunConfig:
     settings: Settings = Settings()
     jobs: int = 2
     sanitize: bool = False
-    timeout: float = 10.0
+    timeout: float = Limits.timeout  # wall clock per run of one sequence (execute.Limits owns the default)
     mutate: tuple[str, ...] = ()  # commit prefixes to mutate (archeo run --mutate)
     max_mutants: int = 200
     sandbox: bool = True  # False: --no-sandbox, the code under test runs unconfined (docs/security.md)
@@ -155,7 +156,7 @@ def difftest_all(
     releases,
     progress: Progress,
 ) -> DifftestResult:
-    from .execute import Executor, Limits
+    from .execute import Executor
 
     executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))), sandbox=config.sandbox)
     subjects = shared_runners(revisions, programs, config.timeout, executor)

@@ -98,6 +98,7 @@ def loaded_runs(repo: str, runs: int, burners: int) -> None:
           f"{burners} CPU burners each")
     for i in range(1, runs + 1):
         with tempfile.TemporaryDirectory(prefix="archeo-bench-fa-") as cache:
+            before = os.getloadavg()[0]  # the machine's load as the run starts, burners not yet counted
             load = start_burners(burners, bound_s=3600)
             try:
                 start = time.perf_counter()
@@ -116,7 +117,7 @@ def loaded_runs(repo: str, runs: int, burners: int) -> None:
         alarms, window, changes = judge(json.loads(proc.stdout))
         total_alarms += bool(alarms)
         windows += window
-        print(f"  run {i:2d}: {seconds:6.1f} s  false alarms {len(alarms)}{' ' + ', '.join(alarms) if alarms else ''}  "
+        print(f"  run {i:2d}: {seconds:6.1f} s  load {before:4.1f}  false alarms {len(alarms)}{' ' + ', '.join(alarms) if alarms else ''}  "
               f"2017 window {'found' if window else 'MISSING'}  changes {changes}  json {hashlib.sha256(proc.stdout).hexdigest()[:12]}")
         sys.stdout.flush()
     identical = len(set(outputs)) == 1 and outputs[0] != b""

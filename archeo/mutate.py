@@ -223,7 +223,8 @@ def mutate_revision(
     own_executor = executor is None
     executor = executor or Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox)
     material = material or Material(settings)
-    result = MutationResult(rev.commit, rev.date, rev.subject, rev.path, RoundTrip(rev.commit, False, False))
+    result = MutationResult(rev.commit, rev.date, rev.subject, rev.path, RoundTrip(rev.commit, False, False),
+                            groups=tuple(settings.usual.groups))
     try:
         if not model.ok:
             result.error = f"the revision does not parse: {model.error.message}"

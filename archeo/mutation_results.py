@@ -66,6 +66,7 @@ class MutationResult:
     mutants: list[MutantResult] = field(default_factory=list)
     seconds: float = 0.0
     error: str = ""  # why no mutant was tested
+    groups: tuple[str, ...] = ()  # the later API groups the run mixed in: only their functions count apart
 
     @property
     def counts(self) -> dict:
@@ -173,13 +174,17 @@ def totals(results: Sequence[MutationResult]) -> dict:
 
 def by_group(results: Sequence[MutationResult]) -> dict[str, dict]:
     """totals() per API group of the mutated function (archeo/subjects/rbtree/groups.py), so the
-    mutants of the later groups' functions are counted apart from the core's."""
+    mutants of the later groups' functions are counted apart from the core's. A function counts
+    in its group only when the run mixed that group in: Xen's `__rb_erase_color`, with no
+    augmented API around it, is core."""
     from .subjects.rbtree.groups import function_group
 
     split: dict[str, list[MutantResult]] = {}
     for r in results:
+        groups = getattr(r, "groups", ())  # () in a result cached before the field
         for m in r.mutants:
-            split.setdefault(function_group(m.mutant.function), []).append(m)
+            group = function_group(m.mutant.function)
+            split.setdefault(group if group in groups else "core", []).append(m)
     out = {}
     for group in sorted(split, key=lambda g: (g != "core", g)):
         part = MutationResult(commit="", date="", subject="", path="", round_trip=RoundTrip("", True, True), mutants=split[group])

@@ -114,6 +114,19 @@ def test_selection_is_seeded_bounded_and_spread():
     assert select_mutants(mutants, None) == mutants
 
 
+def test_a_group_function_counts_apart_only_when_the_run_has_its_group():
+    """Xen's `__rb_erase_color` (no augmented API beside it) is core; btrfs-progs' is augmented."""
+    from archeo.mutants import Mutant
+    from archeo.mutation_results import MutantResult, MutationResult, RoundTrip, by_group
+
+    def killed(function):
+        return MutantResult(Mutant(0, function, 1, "comparison", "", "", ""), "killed", level="invariant")
+
+    result = MutationResult("c", "", "", "", RoundTrip("c", True, True), mutants=[killed("__rb_erase_color"), killed("rb_erase")])
+    assert list(by_group([result])) == ["core"]
+    assert {g: c["made"] for g, c in by_group([replace(result, groups=("augmented",))]).items()} == {"core": 1, "augmented": 1}
+
+
 def test_the_printer_puts_extension_first_where_gcc_accepts_it(tmp_path):
     """System headers (a userland revision's) declare with `__extension__`; pycparserext keeps it
     among the qualifiers, and printed after `extern`/`typedef` gcc rejects the unit."""

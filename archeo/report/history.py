@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ..subjects.rbtree.api import ApiError, derive_api
+from ..errors import ArcheoError
 from ..study import Study
-from ..subjects.rbtree.groups import groups_of
+from ..subjects import Subject, get
 
 
 def timeline(study: Study) -> list[dict]:
@@ -157,22 +157,28 @@ def history(study: Study, revisions: list[dict]) -> dict:
     return out
 
 
-def _groups(model) -> list[str]:
-    """The later API groups a revision offers, as its harness would see them (archeo/subjects/rbtree/api.py)."""
-    try:
-        return list(groups_of(derive_api(model).ops))
-    except ApiError:
-        return []
+def _groups_by(subject: Subject):
+    """The later API groups a revision offers, as the subject's harness would see them; none
+    where the subject cannot derive the revision's API (that revision's build says why)."""
+
+    def groups(model) -> list[str]:
+        try:
+            return list(subject.groups_of(subject.derive_api(model).ops))
+        except ArcheoError:
+            return []
+
+    return groups
 
 
 def api_eras(study: Study, order: dict) -> dict:
     """Which API groups each revision has: every group's spans (the commit it appeared in, the
     commit it disappeared in or null), and one event per commit that changed the set."""
-    spans = _spans(study, _groups)
+    groups_of_model = _groups_by(get(study.target.subject))
+    spans = _spans(study, groups_of_model)
     counts: Counter = Counter()
     for m in study.models.values():
         if m.ok:
-            counts.update(_groups(m))
+            counts.update(groups_of_model(m))
     groups = sorted(
         ({"group": g, "spans": s, "revisions": counts[g]} for g, s in spans.items()),
         key=lambda row: (order[row["spans"][0]["from"]], row["group"]),

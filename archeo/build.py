@@ -397,6 +397,17 @@ def first_error(stderr: str, tmp: str = "") -> str:
 
 
 # ---------------------------------------------------------------- the API
+def planned_ops(model: Model) -> str:
+    """The operations a program built from this model will offer (its `--info` ops), "" when
+    it has no API; known before compiling (pipeline.early_sequences)."""
+    if not model.ok:
+        return ""
+    try:
+        return "".join(derive_api(model).ops)
+    except ApiError:
+        return ""
+
+
 def build_revision(
     rev: Revision,
     model: Model,

@@ -53,7 +53,9 @@ class RunConfig:
     confirm: bool = True  # settle suspects before believing them (confirm.py); off only to measure its cost
 
 
-def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress) -> dict[str, Model]:
+def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Progress,
+              parsed: list[str] | None = None) -> dict[str, Model]:
+    """Every present revision's Model, from the cache or parsed (their commits appended to `parsed`)."""
     from .parse import history_runs, parse_run
 
     code = _code_key(PARSE_CODE, PARSE_DATA)
@@ -83,6 +85,8 @@ def parse_all(revisions: list[Revision], cache: Cache, jobs: int, progress: Prog
         for run, run_models in zip(runs, pool.map(parse_run, [[rev for rev, _ in run] for run in runs])):
             for (rev, key), model in zip(run, run_models):
                 models[rev.commit] = model
+                if parsed is not None:
+                    parsed.append(rev.commit)
                 if model.ok:
                     cache.put("models", key, model)
             done += len(run)
@@ -155,7 +159,10 @@ def difftest_all(
     cache: Cache,
     releases,
     progress: Progress,
+    early=None,
 ) -> DifftestResult:
+    """The difftest of the built revisions, cached. `early`: a future of `early_sequences`
+    (used when its settings are the run's, as they are unless a revision failed to build)."""
     from .execute import Executor
 
     executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))), sandbox=config.sandbox)
@@ -176,12 +183,26 @@ def difftest_all(
     if hit is not None:
         return _with_releases(hit, releases)
     parents = {rev.commit: rev.parents for rev in revisions}
-    result = difftest(subjects, settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm)
+    made = early.result() if early is not None else None  # (settings, their sequences), made during the build
+    sequences = made[1] if made is not None and made[0] == settings else None
+    result = difftest(subjects, settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm,
+                      sequences=sequences)
     result.confinement = executor.confinement
     # Written only here, whole: every outcome in it was settled (confirm.py) before it was
     # compared, so an interrupted run leaves no verdict — confirmed or not — behind.
     cache.put("difftest", key, result)
     return _with_releases(result, releases)
+
+
+def early_sequences(settings: Settings, revisions: list[Revision], models: dict[str, Model]):
+    """(settings, settings.sequences()) with the API groups the parsed revisions offer: what
+    `with_groups` will find in their programs when they all build. Generating 20 seeds of
+    10,000 operations takes a core for a while; a cold run does it while the build compiles."""
+    from .build import planned_ops
+
+    have = "".join(planned_ops(models[rev.commit]) for rev in revisions if rev.present and rev.commit in models)
+    guessed = replace(settings, groups=settings.of().groups_of(have)) if not settings.groups else settings
+    return guessed, guessed.sequences()
 
 
 def mutate_all(
@@ -264,7 +285,6 @@ def run_study(
     # The compiler's tools and the runtimes every program links, made while git and the parser work.
     background = ThreadPoolExecutor(max_workers=1)
     builder = background.submit(ready_builder, cache_root, config)
-    background.shutdown(wait=False)
 
     start = time.perf_counter()
     tick("mine", 0, 1)  # named while it runs (a first clone or a long history takes a while)
@@ -286,9 +306,13 @@ def run_study(
     timings["mine"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    models = parse_all(revisions, cache, config.jobs, tick)
+    parsed: list[str] = []
+    models = parse_all(revisions, cache, config.jobs, tick, parsed)
     structural, previous = structural_diffs(revisions, models)
     timings["parse"] = time.perf_counter() - start
+    # A cold run (something had to be parsed) will difftest: its sequences made during the build.
+    early = background.submit(early_sequences, config.settings, revisions, models) if parsed else None
+    background.shutdown(wait=False)
 
     start = time.perf_counter()
     programs = build_all(revisions, models, cache_root, config, tick, builder.result())
@@ -296,7 +320,7 @@ def run_study(
 
     start = time.perf_counter()
     carrying = ReleaseIndex(repository, target.release_pattern).carrying if releases else None
-    result = difftest_all(revisions, programs, config, cache, carrying, tick)
+    result = difftest_all(revisions, programs, config, cache, carrying, tick, early)
     timings["difftest"] = time.perf_counter() - start
 
     mutation = None

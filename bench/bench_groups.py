@@ -135,7 +135,7 @@ def main() -> None:
         levels: dict[str, int] = {}
         for v in result.revisions:
             levels[v.vs_reference.level] = levels.get(v.vs_reference.level, 0) + 1
-        print(f"  {name} verdicts vs reference: {levels}; {len(result.changes)} behaviour changes")
+        print(f"  {name} verdicts vs reference: { {str(getattr(k, 'value', k)): n for k, n in levels.items()} }; {len(result.changes)} behaviour changes")
 
 
 if __name__ == "__main__":

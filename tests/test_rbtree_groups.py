@@ -90,6 +90,11 @@ def test_postorder_visits_every_node_after_its_subtrees(ops):
             assert child is None or id(child) in seen  # children come first
         seen.add(id(node))
     assert order == _postorder_recursive(h.root.node)
+    walk, node = [], postorder.first_postorder(h.root)  # the documented step-by-step walk
+    while node is not None:
+        walk.append(node)
+        node = postorder.next_postorder(node)
+    assert walk == order
     assert postorder.next_postorder(None) is None
 
 

@@ -37,10 +37,22 @@ def next_postorder(node: Node | None) -> Node | None:
 
 
 def postorder(root: Root) -> list[Node]:
-    """Every node, first_postorder then next_postorder until None."""
-    out = []
-    node = first_postorder(root)
-    while node is not None:
+    """Every node in the order first_postorder then next_postorder until None gives.
+
+    On the reference's trees (always correct) that order is the plain one, each node after its
+    left then its right subtree, made here in one pass (node, right, left from a stack, then
+    reversed): the step-by-step walk climbed back through every parent and was most of the
+    reference's time on sequences with `P` (bench/bench_groups.py). tests/test_rbtree_groups.py
+    checks the two agree.
+    """
+    out: list[Node] = []
+    stack = [root.node] if root.node is not None else []
+    while stack:
+        node = stack.pop()
         out.append(node)
-        node = next_postorder(node)
+        if node.left is not None:
+            stack.append(node.left)
+        if node.right is not None:
+            stack.append(node.right)
+    out.reverse()
     return out

@@ -46,10 +46,10 @@ from pathlib import Path
 from . import elfcheck
 from .build_cache import Claims, built_with, load, program_info, put_object, remember, store
 from .build_layout import CONFIG_PATH, _include_targets, _Layout, _with_root, check_includes, layout_for, stage_sources  # noqa: F401 (re-exported)
-from .subjects.rbtree.api import ApiError, config_header, derive_api
 from .errors import ArcheoError
 from .platforms import CompilePlan, plan, revision_files
 from .records import Model, Program, Revision
+from .subjects import Subject, default
 
 __all__ = ["Builder", "Toolchain", "build_history", "build_revision", "check_includes", "first_error", "layout_for",
            "program_info", "stage_sources"]
@@ -110,7 +110,8 @@ class Builder:
     call `build`; a thread that waits for another building the same code holds no slot."""
 
     def __init__(self, cache_dir: str | os.PathLike, sanitize: bool = False, toolchain: Toolchain | None = None,
-                 sandbox: bool = True, jobs: int | None = None):
+                 sandbox: bool = True, jobs: int | None = None, subject: Subject | None = None):
+        self.subject = subject or default()  # its API discovery and config header (archeo/subjects/base.py)
         self.cache_dir = Path(cache_dir).expanduser()
         self.sanitize = sanitize
         self.sandbox = sandbox  # False: `--info` runs unconfined too (--no-sandbox)
@@ -164,11 +165,11 @@ class Builder:
             return fail(f"{e.stage}: {e.file}:{e.line}: {e.message}")
         compile_plan = plan(rev)
         try:
-            api = derive_api(model)
-        except ApiError as exc:
+            api = self.subject.derive_api(model)
+        except ArcheoError as exc:
             return fail(f"api: {exc}")
         layout = layout_for(rev)
-        config = config_header(api, layout.includes)
+        config = self.subject.config_header(api, layout.includes)
         key = self.key(rev, layout, config, compile_plan)
         final = self.cache_dir / "programs" / key
         cached = load(final, rev.commit, key, self.sanitize)
@@ -317,11 +318,11 @@ class Builder:
         if not rev.present or rev.header_text is None or not model.ok:
             return None
         try:
-            api = derive_api(model)
-        except ApiError:
+            api = self.subject.derive_api(model)
+        except ArcheoError:
             return None
         compile_plan, layout = plan(rev), layout_for(rev)
-        config = config_header(api, layout.includes)
+        config = self.subject.config_header(api, layout.includes)
         return (lambda dest: stage_sources(rev, layout, config, dest, compile_plan)), self._revision_argv(layout, compile_plan)
 
     def _confined_objects(self, tmp: Path) -> list[str]:
@@ -397,14 +398,14 @@ def first_error(stderr: str, tmp: str = "") -> str:
 
 
 # ---------------------------------------------------------------- the API
-def planned_ops(model: Model) -> str:
+def planned_ops(model: Model, subject: Subject | None = None) -> str:
     """The operations a program built from this model will offer (its `--info` ops), "" when
     it has no API; known before compiling (pipeline.early_sequences)."""
     if not model.ok:
         return ""
     try:
-        return "".join(derive_api(model).ops)
-    except ApiError:
+        return "".join((subject or default()).derive_api(model).ops)
+    except ArcheoError:
         return ""
 
 

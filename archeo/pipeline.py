@@ -139,7 +139,7 @@ def ready_builder(cache_dir: Path, config: RunConfig):
     the background while mining and parsing leave a core free, used by `build_all`."""
     from .build import Builder
 
-    builder = Builder(cache_dir, config.sanitize, sandbox=config.sandbox, jobs=max(1, config.jobs))
+    builder = Builder(cache_dir, config.sanitize, sandbox=config.sandbox, jobs=max(1, config.jobs), subject=config.settings.of())
     builder.prepare()
     return builder
 
@@ -200,7 +200,7 @@ def early_sequences(settings: Settings, revisions: list[Revision], models: dict[
     10,000 operations takes a core for a while; a cold run does it while the build compiles."""
     from .build import planned_ops
 
-    have = "".join(planned_ops(models[rev.commit]) for rev in revisions if rev.present and rev.commit in models)
+    have = "".join(planned_ops(models[rev.commit], settings.of()) for rev in revisions if rev.present and rev.commit in models)
     guessed = replace(settings, groups=settings.of().groups_of(have)) if not settings.groups else settings
     return guessed, guessed.sequences()
 

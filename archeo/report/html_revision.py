@@ -8,21 +8,11 @@ from the report's main sections (html.py) because it is long and read one revisi
 from __future__ import annotations
 
 from .html_kit import badge, code_or_dash, esc, macro_name, rev_link, witness_html
-from .words import untested_reason
+from .words import build_words, parse_words, untested_reason
 
 
 def revision_detail(f: dict, r: dict, by_commit: dict) -> str:
-    parse = "not parsed" if r["parse"] is None else "ok" if r["parse"]["ok"] else None
-    if parse is None:
-        e = r["parse"]["error"]
-        parse = f"{e['stage']} error at {e['file']}:{e['line']}: {e['message']}"
-    b = r["build"]
-    if b is None:
-        build = "— (file removed)" if r["status"] == "deleted" else "not built"
-    elif b["ok"]:
-        build = f"ok; sizeof(node) = {b['node_size']}; operations: {' '.join(b['ops']) or '—'}"
-    else:
-        build = f"failed: {b['error'] or 'no message'}"
+    parse, build = parse_words(r), build_words(r)
     meta = [
         ("commit", f"<code>{esc(r['commit'])}</code>"),
         ("date", esc(r["date"])),

@@ -5,6 +5,8 @@ from __future__ import annotations
 from .mutation import mutation_md
 from .words import (
     settings_words,
+    build_words,
+    parse_words,
     EVENT_WORDS,
     MARKER,
     MATRIX_CAPTION,
@@ -289,17 +291,10 @@ def _structural_md(f: dict) -> list[str]:
 def render_revision_md(f: dict, r: dict) -> str:
     by_commit = {x["commit"]: x for x in f["revisions"]}
     out = [f"# {r['short']} — {_cell(r['subject'])}", "", f"[← {f['inputs']['target']} report](../index.md)", ""]
-    parse = "not parsed" if r["parse"] is None else "ok" if r["parse"]["ok"] else "error"
-    if r["parse"] and not r["parse"]["ok"]:
-        e = r["parse"]["error"]
-        parse = f"{e['stage']} error at {e['file']}:{e['line']}: {e['message']}"
-    b = r["build"]
-    if b is None:
-        build = "— (file removed)" if r["status"] == "deleted" else "not built"
-    elif b["ok"]:
-        build = f"ok; sizeof(node) = {b['node_size']}; operations: " + (_code(" ".join(b["ops"])) if b["ops"] else "—")
-    else:
-        build = _cell(f"failed: {b['error'] or 'no message'}")
+    parse = parse_words(r)
+    build = build_words(r, lambda ops: _code(" ".join(ops)) if ops else "—")
+    if r["build"] and not r["build"]["ok"]:
+        build = _cell(build)
     rows = [
         ("commit", _code(r["commit"])),
         ("date", r["date"]),

@@ -106,6 +106,26 @@ def untested_reason(r: dict, f: dict) -> str:
     return "it was not in the differential run"
 
 
+def parse_words(r: dict) -> str:
+    """A revision's parse stage in a few words: `ok`, `not parsed`, or the error and where."""
+    if r["parse"] is None:
+        return "not parsed"
+    if r["parse"]["ok"]:
+        return "ok"
+    e = r["parse"]["error"]
+    return f"{e['stage']} error at {e['file']}:{e['line']}: {e['message']}"
+
+
+def build_words(r: dict, ops=lambda ops: " ".join(ops) or "—") -> str:
+    """A revision's build stage in a few words; `ops` formats the operations its program offers."""
+    b = r["build"]
+    if b is None:
+        return "— (file removed)" if r["status"] == "deleted" else "not built"
+    if b["ok"]:
+        return f"ok; sizeof(node) = {b['node_size']}; operations: {ops(b['ops'])}"
+    return f"failed: {b['error'] or 'no message'}"
+
+
 def witness_rows(w: dict) -> list[tuple[int, str, str, str, bool]]:
     """(number, operation, result a, result b, differs) for each op; a missing result is '—'."""
     a, b = w["a_outcome"]["results"], w["b_outcome"]["results"]

@@ -35,8 +35,8 @@ a real endless loop spends its confirming run's whole stall limit (40 ms of CPU)
 2017 Xen window has real hangs on 12 seeds in each of its two programs, and more among the
 shrinker's candidates. So:
 
-- a confirming run is remembered (`ConfirmingRunner`): the same input to the same machine code
-  is not confirmed twice. "The same machine code" is the program file with its embedded commit
+- a confirming run is remembered for the run (`ConfirmingRunner`, in the run's `Confirmer`):
+  the same input to the same machine code is not confirmed twice. "The same machine code" is the program file with its embedded commit
   id and its build id blanked (`object_identity`): the window's two programs differ only there,
   so they share their confirmations. The first, short-limit run is still made every time, and
   settled against the remembered confirming run by the same rules: nothing is believed that a
@@ -57,7 +57,6 @@ import os
 import re
 import struct
 import threading
-import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Callable, Sequence, TypeVar
@@ -68,7 +67,7 @@ from .compare import Outcome
 RULES = 2  # 1: one timing sample decided a hang; 2: confirmed, flaky named
 CONFIRM_FACTOR = 20  # the confirming run's limits, against the first run's
 CONFIRM_JOBS = 2  # a revision's suspects confirmed at once (the machine's 2 cores)
-REMEMBERED = 4096  # confirming runs remembered per executor (the oldest forgotten first)
+REMEMBERED = 4096  # confirming runs remembered per run (the oldest forgotten first)
 
 Runner = Callable[[str], Outcome]
 
@@ -106,48 +105,89 @@ def flaky(first: Outcome, second: Outcome) -> Outcome:
     return Outcome("flaky", first.lines[:common], "", runs=(first, second))
 
 
-def confirmer(runner: Runner) -> Runner:
-    """The runner that confirms `runner`'s suspects: the same program with large limits, its
-    runs remembered (`runner.confirming()`, pipeline.ProgramRunner, in a ConfirmingRunner), or
-    the runner itself (the reference, the tests' fakes: they have no limits to raise)."""
-    make = getattr(runner, "confirming", None)
-    if make is None:
-        return runner
-    inner = make()
-    program = getattr(runner, "program", None)
-    if program is None or not getattr(program, "path", None):
-        return inner
-    return ConfirmingRunner(inner, object_identity(program.path, program.commit), _remembered(runner.executor))
+class Confirmer:
+    """What the confirmations of one run share, owned by that run (a difftest, a mutation run, a
+    lineage study) and passed down to every `Confirmed` runner and `settle_seeds` of it:
 
+    - per executor of the run, one executor with the confirming limits (`confirming_limits`),
+      so its network probe and working directories are made once;
+    - the confirming runs, remembered (`_Remembered`): one input, one machine code, one
+      confirming run, across every runner of the run.
 
-def settle_seeds(runner: Runner, batches: Sequence[str], found: list, hashes: list, hash_of) -> int:
-    """Settle, in place, every suspect among one revision's outcomes (`found[i]` is seed i's:
-    an Outcome, or a marker meaning "the reference's"); `hashes[i]` is remade with `hash_of`.
-    The suspects are confirmed side by side, CONFIRM_JOBS at once. Returns how many seeds
-    were run again."""
-    todo = [i for i, outcome in enumerate(found) if suspect(outcome)]
-    if not todo:
-        return 0
-    again = confirmer(runner)
+    Nothing outlives the run: `close()` (or leaving a `with` block) removes the confirming
+    executors' working directories, and a new run starts with nothing remembered."""
 
-    def one(i: int) -> Outcome:
-        return settle(found[i], lambda: again(batches[i]))
+    def __init__(self):
+        self.remembered = _Remembered()
+        self._executors: dict = {}  # the run's executor -> its confirming one
+        self._lock = threading.Lock()
 
-    if len(todo) == 1:
-        settled = [one(todo[0])]
-    else:
-        with ThreadPoolExecutor(max_workers=min(CONFIRM_JOBS, len(todo))) as pool:
-            settled = list(pool.map(one, todo))
-    for i, outcome in zip(todo, settled):
-        found[i] = outcome
-        hashes[i] = hash_of(outcome)
-    return len(todo)
+    def executor(self, executor):
+        """The executor with `executor`'s confirming limits (made on first use, kept by this run)."""
+        from .execute import Executor
+
+        with self._lock:
+            got = self._executors.get(executor)
+            if got is None:
+                got = self._executors[executor] = Executor(
+                    confirming_limits(executor.limits), executor.isolate_network, executor.confine
+                )
+            return got
+
+    def runner(self, runner: Runner) -> Runner:
+        """The runner that confirms `runner`'s suspects: the same program with the confirming
+        limits (`runner.confirming(executor)`, runners.ProgramRunner), its runs remembered in a
+        ConfirmingRunner, or the runner itself (the reference, the tests' fakes: they have no
+        limits to raise)."""
+        make = getattr(runner, "confirming", None)
+        if make is None:
+            return runner
+        inner = make(self.executor(runner.executor))
+        program = getattr(runner, "program", None)
+        if program is None or not getattr(program, "path", None):
+            return inner
+        return ConfirmingRunner(inner, object_identity(program.path, program.commit), self.remembered)
+
+    def settle_seeds(self, runner: Runner, batches: Sequence[str], found: list, hashes: list, hash_of) -> int:
+        """Settle, in place, every suspect among one revision's outcomes (`found[i]` is seed i's:
+        an Outcome, or a marker meaning "the reference's"); `hashes[i]` is remade with `hash_of`.
+        The suspects are confirmed side by side, CONFIRM_JOBS at once. Returns how many seeds
+        were run again."""
+        todo = [i for i, outcome in enumerate(found) if suspect(outcome)]
+        if not todo:
+            return 0
+        again = self.runner(runner)
+
+        def one(i: int) -> Outcome:
+            return settle(found[i], lambda: again(batches[i]))
+
+        if len(todo) == 1:
+            settled = [one(todo[0])]
+        else:
+            with ThreadPoolExecutor(max_workers=min(CONFIRM_JOBS, len(todo))) as pool:
+                settled = list(pool.map(one, todo))
+        for i, outcome in zip(todo, settled):
+            found[i] = outcome
+            hashes[i] = hash_of(outcome)
+        return len(todo)
+
+    def close(self) -> None:
+        with self._lock:
+            made, self._executors = list(self._executors.values()), {}
+        for executor in made:
+            executor.close()
+
+    def __enter__(self) -> Confirmer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
 
 
 class ConfirmingRunner:
     """A confirming runner whose runs are remembered: one input, one machine code, one
-    confirming run (see the module's notes). `remembered` is shared by every runner of one
-    executor, so the revisions built into the same machine code share it."""
+    confirming run (see the module's notes). `remembered` is the run's (Confirmer), shared by
+    every runner of it, so the revisions built into the same machine code share it."""
 
     def __init__(self, inner: Runner, identity: str, remembered: "_Remembered"):
         self.inner = inner
@@ -194,18 +234,6 @@ class _Remembered:
         return got.result()
 
 
-_remembered_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _remembered(executor) -> _Remembered:
-    """The confirming runs remembered for one executor (made on first use, kept while it lives)."""
-    with _lock:
-        got = _remembered_of.get(executor)
-        if got is None:
-            got = _remembered_of[executor] = _Remembered()
-        return got
-
-
 _BUILD_ID = re.compile(re.escape(struct.pack("<III", 4, 20, 3) + b"GNU\0") + rb".{20}", re.DOTALL)
 
 
@@ -241,8 +269,9 @@ class Confirmed:
     again neither re-runs it nor draws another sample of a flaky program. Inside `checked` its
     suspects are confirmed in the background while the caller goes on (see there)."""
 
-    def __init__(self, runner: Runner):
+    def __init__(self, runner: Runner, confirmer: Confirmer):
         self.runner = runner
+        self.confirmer = confirmer
         self._again: Runner | None = None
         self._settled: dict[str, Outcome] = {}  # batch sha256 -> a suspect's settled outcome
         self._pending: list | None = None  # inside `checked`: (what was taken, its settling)
@@ -257,7 +286,7 @@ class Confirmed:
         if not suspect(first):
             return first
         if self._again is None:
-            self._again = confirmer(self.runner)
+            self._again = self.confirmer.runner(self.runner)
         if self._pending is not None and self._pool is not None:
             self._pending.append((first, self._pool.submit(self._settle, key, first, batch)))
             return first  # taken for now: `checked` compares it with its settling before any use
@@ -328,11 +357,7 @@ def flaky_witness_parts(ops: Sequence, a: Outcome, b: Outcome) -> dict:
     )
 
 
-# ---------------------------------------------------------------- the confirming executor
-_confirming: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
+# ---------------------------------------------------------------- the confirming limits
 def confirming_limits(limits):
     """execute.Limits with every limit CONFIRM_FACTOR times larger (the stall limit too)."""
     f = CONFIRM_FACTOR
@@ -344,17 +369,3 @@ def confirming_limits(limits):
         cpu_ms_per_op=limits.cpu_ms_per_op * f,
         stall_ms=limits.stall_ms * f,
     )
-
-
-def confirming_executor(executor):
-    """One executor with the confirming limits per executor (made on first use, kept while
-    `executor` lives), so its network probe and working directories are shared."""
-    from .execute import Executor
-
-    with _lock:
-        got = _confirming.get(executor)
-        if got is None:
-            got = _confirming[executor] = Executor(
-                confirming_limits(executor.limits), executor.isolate_network, executor.confine
-            )
-        return got

@@ -40,7 +40,7 @@ from pathlib import Path
 from . import ops as opslib
 from .subjects.rbtree import generate as rbgen
 from .compare import compare
-from .confirm import Confirmed, confirmer, settle
+from .confirm import Confirmed, Confirmer, settle
 
 KEYS = 4  # keys 0..3
 LONG = 5  # every insert/erase sequence up to this length...
@@ -167,14 +167,19 @@ def first_differing_segment(original_lines, mutant_lines) -> int | None:
     return None
 
 
-def bounded_difference(original_runner, mutant_runner, groups: tuple[str, ...] = ()) -> tuple[str, tuple[str, ...], str] | None:
+def bounded_difference(original_runner, mutant_runner, groups: tuple[str, ...] = (),
+                       confirmer: Confirmer | None = None) -> tuple[str, tuple[str, ...], str] | None:
     """(level, the escaping sequence, detail) of the first bounded sequence the two programs
     treat differently, or None when they agree on every one. `groups`: the later API groups
-    the run mixes in, whose own material joins the core's."""
+    the run mixes in, whose own material joins the core's. `confirmer`: the calling run's
+    (confirm.py), whose confirming runs it shares; without one, this call's own."""
+    if confirmer is None:
+        with Confirmer() as own:
+            return bounded_difference(original_runner, mutant_runner, groups, own)
     material = bounded(tuple(groups))
     # A timing limit or a crash is a suspicion here too (archeo/confirm.py): settled before use.
-    original_runner, mutant_runner = Confirmed(original_runner), Confirmed(mutant_runner)
-    a, b = (_settled_digests(r.runner, material.text) for r in (original_runner, mutant_runner))
+    original_runner, mutant_runner = Confirmed(original_runner, confirmer), Confirmed(mutant_runner, confirmer)
+    a, b = (_settled_digests(r.runner, material.text, confirmer) for r in (original_runner, mutant_runner))
     if a.status == b.status and a.kind == b.kind and a.lines == b.lines:
         return None
     index = first_differing_segment(a.lines, b.lines)
@@ -193,10 +198,10 @@ def bounded_difference(original_runner, mutant_runner, groups: tuple[str, ...] =
     return verdict.level, tuple(str(op) for op in segment), verdict.detail
 
 
-def _settled_digests(runner, text: str):
+def _settled_digests(runner, text: str, confirmer: Confirmer):
     """The digest-mode outcome of `text`, a hang or crash run again with larger limits first."""
     first = runner.digests(text)
-    return settle(first, lambda: confirmer(runner).digests(text))
+    return settle(first, lambda: confirmer.runner(runner).digests(text))
 
 
 def object_code(builder, rev, model) -> bytes | None:

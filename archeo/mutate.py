@@ -50,7 +50,7 @@ from typing import Callable, Sequence
 
 from . import ops as opslib
 from .compare import LEVELS, Outcome, compare, rank
-from .confirm import Confirmed
+from .confirm import Confirmed, Confirmer
 from .difftest import Settings, find_witness
 from .equivalence import bounded_difference, object_code
 from .errors import ArcheoError
@@ -156,9 +156,10 @@ def _hash(outcome: Outcome) -> str:
 class _Original:
     """The original program's outcomes on every batch, computed once."""
 
-    def __init__(self, runner):
+    def __init__(self, runner, confirmer: Confirmer):
         self.raw = runner  # unsettled: for the bounded check, which settles its digest runs itself
-        self.runner = Confirmed(runner)
+        self.confirmer = confirmer  # the run's (confirm.py): the mutants' runners are confirmed by it too
+        self.runner = Confirmed(runner, confirmer)
         self._outcomes: dict[int, tuple[Outcome, str]] = {}
         self._object: dict[int, bytes | None] = {}
         self._lock = threading.Lock()
@@ -208,10 +209,12 @@ def mutate_revision(
     progress: Progress | None = None,
     unit: Unit | None = None,
     mutants: Sequence[Mutant] | None = None,
+    confirmer: Confirmer | None = None,
 ) -> MutationResult:
     """Round trip, then every chosen mutant of `rev` (see the module docstring).
 
-    `mutants` replaces the seeded choice (tests use it to run particular mutants).
+    `mutants` replaces the seeded choice (tests use it to run particular mutants). `executor`
+    and `confirmer` (confirm.py) are the caller's run's when given; else this call's own.
     """
     from .build import Builder
     from .execute import Executor, Limits
@@ -220,8 +223,9 @@ def mutate_revision(
     start = time.perf_counter()
     tick = progress or (lambda stage, done, total: None)
     builder = builder or Builder(cache_dir, sandbox=settings.sandbox)
-    own_executor = executor is None
+    own_executor, own_confirmer = executor is None, confirmer is None
     executor = executor or Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox)
+    confirmer = confirmer or Confirmer()
     material = material or Material(settings)
     result = MutationResult(rev.commit, rev.date, rev.subject, rev.path, RoundTrip(rev.commit, False, False),
                             groups=tuple(settings.usual.groups))
@@ -234,7 +238,7 @@ def mutate_revision(
             result.error = f"the original does not build: {original_program.error}"
             result.round_trip = RoundTrip(rev.commit, False, False, error=result.error)
             return result
-        original = _Original(program_runner(original_program, settings.timeout, executor))
+        original = _Original(program_runner(original_program, settings.timeout, executor), confirmer)
         unit = unit or load_unit(rev)
         result.functions = tuple(unit.functions)
 
@@ -270,6 +274,8 @@ def mutate_revision(
         result.seconds = time.perf_counter() - start
         if own_executor:
             executor.close()
+        if own_confirmer:
+            confirmer.close()
 
 
 def _round_trip(unit: Unit, model: Model, builder, executor, original: _Original, material: Material, settings) -> RoundTrip:
@@ -278,7 +284,7 @@ def _round_trip(unit: Unit, model: Model, builder, executor, original: _Original
     program = builder.build(unit.revision(), model)
     if not program.ok:
         return RoundTrip(unit.rev.commit, False, False, level="crash", error=program.error or "build failed")
-    runner = Confirmed(program_runner(program, settings.timeout, executor))
+    runner = Confirmed(program_runner(program, settings.timeout, executor), original.confirmer)
     worst, detail, hangs = "same", "", 0
     for batch in material.usual:
         ref, ref_hash = original.outcome(batch)
@@ -308,7 +314,7 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
     if not program.ok:
         return done(status="stillborn", error=program.error or "build failed")
     raw = program_runner(program, settings.timeout, executor)
-    runner = Confirmed(raw)  # a hang or a crash is believed only when a second run shows it too
+    runner = Confirmed(raw, original.confirmer)  # a hang or a crash is believed only when a second run shows it too
     for phase, batches in (("quick", material.quick), ("usual", material.usual)):
         found = _first_difference(original, runner, batches)
         if found is None:
@@ -331,7 +337,7 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
     # No seed tells them apart: equivalent only when shown to be (archeo/equivalence.py).
     if original.same_object_code(builder, unit, model, m):
         return done(status="survived", equivalent=True, equivalence="object-code")
-    escape = bounded_difference(original.raw, raw, settings.usual.groups)
+    escape = bounded_difference(original.raw, raw, settings.usual.groups, original.confirmer)
     if escape is None:
         return done(status="survived", equivalent=True, equivalence="bounded")
     level, sequence, detail = escape
@@ -374,9 +380,11 @@ def mutate_history(
     builder = Builder(cache_dir, sandbox=settings.sandbox)
     settings = with_model_groups(settings, [models.get(r.commit) for r in revisions if r.present])
     material = Material(settings)
-    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor:
+    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor, \
+            Confirmer() as confirmer:
         return [
-            mutate_revision(rev, models[rev.commit], cache_dir, settings, jobs, executor, builder, material, progress)
+            mutate_revision(rev, models[rev.commit], cache_dir, settings, jobs, executor, builder, material, progress,
+                            confirmer=confirmer)
             for rev in revisions
             if rev.present
         ]
@@ -400,7 +408,8 @@ def round_trips(
     present = [r for r in revisions if r.present]
     tick = progress or (lambda stage, done, total: None)
 
-    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor:
+    with Executor(Limits(timeout=settings.timeout, cpu_seconds=max(1, int(settings.timeout * 0.8))), sandbox=settings.sandbox) as executor, \
+            Confirmer() as confirmer:
 
         def one(rev: Revision) -> RoundTrip:
             model = models[rev.commit]
@@ -413,7 +422,7 @@ def round_trips(
                 unit = load_unit(rev)
             except ArcheoError as exc:
                 return RoundTrip(rev.commit, False, False, error=str(exc))
-            original = _Original(program_runner(program, settings.timeout, executor))
+            original = _Original(program_runner(program, settings.timeout, executor), confirmer)
             return _round_trip(unit, model, builder, executor, original, material, settings)
 
         out = []

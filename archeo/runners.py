@@ -30,11 +30,10 @@ class ProgramRunner:
     def digests(self, batch: str) -> Outcome:
         return Outcome.of_run(self.executor.run(self.program, batch, digest=True))
 
-    def confirming(self) -> ProgramRunner:
-        """The same program with the confirming limits (confirm.py): what a suspect is run again by."""
-        from .confirm import confirming_executor
-
-        return ProgramRunner(self.program, confirming_executor(self.executor))
+    def confirming(self, executor) -> ProgramRunner:
+        """The same program run by `executor`, the one with the confirming limits
+        (confirm.Confirmer.executor): what a suspect is run again by."""
+        return ProgramRunner(self.program, executor)
 
     @property
     def ops(self) -> tuple[str, ...]:

@@ -234,7 +234,7 @@ def test_checked_returns_at_once_when_every_background_confirmation_agrees():
             self.calls.append(batch)
             return hang
 
-    runner = confirm.Confirmed(Stuck({}))
+    runner = confirm.Confirmed(Stuck({}), confirm.Confirmer())
     works = []
     got = confirm.checked(lambda: works.append(1) or [runner("a"), runner("b")], runner)
     assert got == [hang, hang] and works == [1]  # a real hang, confirmed in the background: done once
@@ -249,9 +249,9 @@ def test_checked_does_the_work_again_when_a_taken_suspect_did_not_come_back():
         return [runner(b) for b in ("a", "b", "c")]
 
     suspects = {"b": cut(OK, 2), "c": cut(OK, 3, "crash", "SIGSEGV")}
-    plain = work(confirm.Confirmed(_Flaky(suspects)))
+    plain = work(confirm.Confirmed(_Flaky(suspects), confirm.Confirmer()))
     works = []
-    background = confirm.Confirmed(_Flaky(suspects))
+    background = confirm.Confirmed(_Flaky(suspects), confirm.Confirmer())
     got = confirm.checked(lambda: works.append(1) or work(background), background)
     assert got == plain and works == [1, 1]
     assert got[1] == OK and got[2].status == "flaky"  # the false hang was not believed
@@ -291,15 +291,71 @@ def test_programs_of_one_machine_code_share_their_confirming_runs(tmp_path, monk
     monkeypatch.setattr(Executor, "run", counted)
     batches = Settings(seeds=3, ops=300).batches(Settings(seeds=3, ops=300).sequences())
     settled = []
-    with Executor(Limits(timeout=5, cpu_seconds=2)) as ex:
+    with Executor(Limits(timeout=5, cpu_seconds=2)) as ex, confirm.Confirmer() as confirmer:
         for program in (one, two):
             runner = ProgramRunner(program, ex)
             found = [runner(b) for b in batches]
             assert all(o.status == "hang" for o in found)
             hashes = [None] * len(found)
-            assert confirm.settle_seeds(runner, batches, found, hashes, hash) == len(batches)
+            assert confirmer.settle_seeds(runner, batches, found, hashes, hash) == len(batches)
             settled.append(found)
     assert settled[0] == settled[1] and all(o.status == "hang" for o in settled[0])
     confirming = [commit for commit, big in runs if big]
     assert confirming == ["1" * 40] * len(batches)  # the second program's hangs: not run again
     assert [commit for commit, big in runs if not big].count("2" * 40) == len(batches)
+
+
+# ---------------------------------------------------------------- one run's state
+class _Program:
+    def __init__(self, path):
+        self.path, self.commit = str(path), "3" * 40
+
+
+class _Confirmable:
+    """A fake program runner: `confirming(executor)` gives the runner the confirming runs go
+    through, which counts them (by the executor's stall limit, which only confirming has)."""
+
+    def __init__(self, path, executor, calls):
+        self.program, self.executor, self.calls = _Program(path), executor, calls
+
+    def __call__(self, batch):
+        self.calls.append((batch, self.executor.limits.stall_ms))
+        return cut(OK, 2)
+
+    def confirming(self, executor):
+        return _Confirmable(self.program.path, executor, self.calls)
+
+
+def test_confirmation_state_belongs_to_one_run(tmp_path):
+    """What confirmations share lives in the run's Confirmer: within it, an input is confirmed
+    once by one executor with the confirming limits; another run remembers nothing of it; and
+    closing the run removes its confirming executor's working directory."""
+    import os
+
+    (tmp_path / "prog").write_bytes(b"machine code")
+    calls = []
+    with Executor(Limits(stall_ms=2)) as ex:
+        runner = _Confirmable(tmp_path / "prog", ex, calls)
+        one = confirm.Confirmer()
+        assert one.executor(ex) is one.executor(ex) and one.executor(ex) is not ex
+        assert one.executor(ex).limits == confirm.confirming_limits(ex.limits)
+        again = one.runner(runner)
+        assert again("a") == again("a") == one.runner(runner)("a")
+        assert calls == [("a", 40)]  # one confirming run in this run, with the confirming stall limit
+        with confirm.Confirmer() as two:
+            two.runner(runner)("a")
+        assert calls == [("a", 40), ("a", 40)]  # the next run remembers nothing
+        workdir = one.executor(ex)._base
+        assert os.path.isdir(workdir)
+        one.close()
+        assert not os.path.exists(workdir)
+
+
+def test_confirm_keeps_no_state_of_its_own():
+    """No registry at module level: every piece of mutable state is some run's (Confirmer)."""
+    import threading
+    import weakref
+
+    mutable = (dict, list, set, weakref.WeakKeyDictionary, weakref.WeakValueDictionary, type(threading.Lock()))
+    found = [name for name, value in vars(confirm).items() if not name.startswith("__") and isinstance(value, mutable)]
+    assert found == []

@@ -19,9 +19,11 @@ the same for compiled programs, the reference, and the fakes the tests use.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Callable, Sequence
 
 from .. import ops as opslib
+from ..confirm import Confirmer
 from ..events import BehaviourChange  # noqa: F401 (re-exported)
 from .judging import Comparisons, find_witness, judge
 from .protocol import JOIN_OPS, Joiner, outcome_hash, trace_digest  # noqa: F401 (re-exported)
@@ -80,8 +82,10 @@ def difftest(
     tick = progress or (lambda stage, done, total: None)
     comparisons = Comparisons(codes, subject)
     built = [(commit, run) for commit, run in subjects if run is not None]
-    runs = run_revisions(built, batches, codes, subject, reference, apart, jobs, combine, confirm, comparisons, tick)
-    verdicts, changes, classes = judge(subjects, runs, sequences, settings, comparisons, parents, releases, shrink, tick)
+    # The run's confirmations (confirm.py): remembered for this run only, closed with it.
+    with Confirmer() if confirm else nullcontext() as confirmer:
+        runs = run_revisions(built, batches, codes, subject, reference, apart, jobs, combine, confirmer, comparisons, tick)
+        verdicts, changes, classes = judge(subjects, runs, sequences, settings, comparisons, parents, releases, shrink, tick)
     return DifftestResult(
         settings=settings,
         revisions=verdicts,

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 
 from .. import subjects
 from ..compare import Outcome
-from ..confirm import Confirmed, settle_seeds
+from ..confirm import Confirmed, Confirmer
 from ..errors import ArcheoError
 from ..subjects import Subject
 from .protocol import Joiner, digest_of, hash_of, next_join, outcome_hash, split_digests, split_joined, trace_digest
@@ -286,7 +286,7 @@ def run_revisions(
     apart: bool,
     jobs: int,
     combine: bool,
-    confirm: bool,
+    confirmer: Confirmer | None,
     comparisons: Comparisons,
     tick: Callable[[str, int, int], None],
 ) -> Runs:
@@ -294,7 +294,8 @@ def run_revisions(
 
     Each revision's outcomes are compared with the reference's and with the revision before as
     soon as they are known (`comparisons`, while later programs still run), so the judging
-    finds these comparisons made.
+    finds these comparisons made. With a `confirmer` (confirm.py), every suspect is settled
+    before any comparison, and the runners returned for shrinking are Confirmed by it.
     """
     # Seeds with the same header (keyspace) can share a process; in seed order within each.
     groups: dict[str, list[int]] = {}
@@ -363,8 +364,8 @@ def run_revisions(
                     found[i], digests[i] = item, digest
             whole.want(runner_of[commit], found)
             whole.resolve(found, digests)
-            if confirm:  # before any comparison
-                settle_seeds(runner_of[commit], batches, found, digests, outcome_hash)
+            if confirmer is not None:  # before any comparison
+                confirmer.settle_seeds(runner_of[commit], batches, found, digests, outcome_hash)
             outs[commit], hashes[commit] = found, digests
             for other, other_out, other_hash in ((REFERENCE, ref_out, ref_hash), (before, outs.get(before), hashes.get(before))):
                 if other_out is not None:
@@ -389,6 +390,6 @@ def run_revisions(
     pool.shutdown()
     runners = dict(built)
     runners[REFERENCE] = reference
-    if confirm:  # shrinking believes confirmed outcomes only: a false hang would steer it (and the JSON)
-        runners = {name: Confirmed(run) for name, run in runners.items()}
+    if confirmer is not None:  # shrinking believes confirmed outcomes only: a false hang would steer it (and the JSON)
+        runners = {name: Confirmed(run, confirmer) for name, run in runners.items()}
     return Runs(ref_out, ref_hash, outs, hashes, runners, total)

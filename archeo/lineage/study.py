@@ -33,7 +33,7 @@ def run_lineage(
     progress: Progress | None = None,
 ) -> Lineage:
     """Study every target (repos: target name -> local clone or None for its URL) and compare."""
-    from ..confirm import RULES, Confirmed
+    from ..confirm import RULES, Confirmed, Confirmer
     from ..difftest import reference_runner
     from ..execute import Executor, Limits
     from ..mine import default_cache_dir
@@ -55,12 +55,13 @@ def run_lineage(
     start = time.perf_counter()
     members, tested, programs, sources = _members(studies)
     executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))))
+    confirmer = Confirmer()  # this study's confirmations (confirm.py), shared by all its runners
     runners: dict[str, object] = {}
 
     def runner_of(key: str):
         """A confirmed runner: a timing limit or a crash is run again before it is believed."""
         if key not in runners:
-            runners[key] = Confirmed(program_runner(programs[key], config.timeout, executor))
+            runners[key] = Confirmed(program_runner(programs[key], config.timeout, executor), confirmer)
         return runners[key]
 
     settings = config.settings

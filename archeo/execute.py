@@ -9,8 +9,12 @@ Every run gets an empty environment, an empty working directory of its own (reus
 the run before left it empty), its own session and process group (killed whole at the
 wall-clock timeout), resource limits (RLIMIT_CPU below the wall
 clock, so SIGXCPU fires first and the harness can still flush its trace; RLIMIT_AS;
-RLIMIT_FSIZE; RLIMIT_CORE=0) and, where the machine allows it, no network (a fresh network
-namespace).
+RLIMIT_FSIZE; RLIMIT_CORE=0) and, where the machine allows it, no network: an empty network
+namespace, one per executor (made once by a holder run, kept open here as a file descriptor, and
+joined by each run; `shared_network=False`, or where it cannot be made, a fresh one per run as
+before). Why shared: making a network namespace and tearing it down cost ~0.7 ms of CPU a run,
+several times the whole sandbox (bench/README.md). It is just as empty; what the runs could do
+in it together is what the seccomp filter already forbids them (no socket), docs/security.md.
 
 Why the limits are applied by the harness itself by default (`confine="harness"`): the
 difftester and the shrinker call this thousands of times, and a Python `preexec_fn` forces a
@@ -36,6 +40,7 @@ from __future__ import annotations
 import os
 import re
 import resource
+import select
 import shutil
 import subprocess
 import tempfile
@@ -80,7 +85,7 @@ class Executor:
     """
 
     def __init__(self, limits: Limits = Limits(), isolate_network: bool = True, confine: str = "harness",
-                 sandbox: bool = True):
+                 sandbox: bool = True, shared_network: bool = True):
         if confine not in ("harness", "preexec"):
             raise ValueError(f"confine must be 'harness' or 'preexec', got {confine!r}")
         self.limits = limits
@@ -89,6 +94,9 @@ class Executor:
         self.sandbox_layers: str | None = None  # "landlock+seccomp", ...; None until the first run
         self.isolate_network = isolate_network
         self.network: str | None = None  # "isolated", or why not; None until probed
+        self.shared_network = shared_network and confine == "harness"
+        self._net_fds: tuple[int, ...] | None = None  # the shared namespace (net, user); () if none; see _shared_net
+        self._net_lock = threading.Lock()
         self._wrapper: tuple[str, ...] = ()  # `unshare` prefix in preexec mode
         self._sanitize_seen: dict[str, bool] = {}  # preexec mode: program path -> sanitizer build?
         self._base = tempfile.mkdtemp(prefix="archeo-run-")
@@ -98,7 +106,13 @@ class Executor:
 
     # ------------------------------------------------------------ lifecycle
     def close(self) -> None:
+        self._close_net()
         shutil.rmtree(self._base, ignore_errors=True)
+
+    def _close_net(self) -> None:
+        fds, self._net_fds = self._net_fds or (), ()
+        for fd in fds:
+            os.close(fd)
 
     def __enter__(self) -> Executor:
         return self
@@ -107,6 +121,8 @@ class Executor:
         self.close()
 
     def __del__(self) -> None:
+        if getattr(self, "_net_fds", None):
+            self._close_net()
         base = getattr(self, "_base", None)
         if base and os.path.isdir(base):
             shutil.rmtree(base, ignore_errors=True)
@@ -194,6 +210,9 @@ class Executor:
         # could not leave the network, and from then on this executor stops asking.
         want_net = self.isolate_network and self.network in (None, "isolated")
         argv, preexec = self._command(path, limits, sanitize, want_net, max(segments), len(segments))
+        net_fds = self._shared_net(path) if want_net and self.shared_network else ()
+        if net_fds:
+            argv += ["--net-fd", str(net_fds[0])] + (["--user-fd", str(net_fds[1])] if len(net_fds) > 1 else [])
         if digest:
             if self.confine != "harness":
                 raise ValueError("digest mode needs confine='harness' (only our harness speaks it)")
@@ -214,6 +233,7 @@ class Executor:
                     # anything else gets one from Popen.
                     start_new_session=self.confine != "harness",
                     preexec_fn=preexec,
+                    pass_fds=net_fds,
                 )
             except OSError as exc:
                 return RunResult("error", "", 0, kind="spawn", stderr=str(exc), notes=self._notes())
@@ -238,6 +258,20 @@ class Executor:
                 self.network = "isolated"
         notes = self._notes()
         return classify(out, err_text, proc.returncode, timed_out, seconds, notes, batch_ops=None if digest else n_ops)
+
+    def _shared_net(self, path: str) -> tuple[int, ...]:
+        """The executor's network namespace as open descriptors (net, and user when it has its
+        own user namespace), made on the first run by `program --no-net --net-holder`: the
+        harness leaves the network exactly as a run does (in its setting up, so with the sandbox
+        before any line of the revision), says so, and waits while its namespaces are opened
+        here. () when that fails (a program that is not our harness, no namespaces): each run
+        then makes its own, as before.
+        """
+        if self._net_fds is None:
+            with self._net_lock:
+                if self._net_fds is None:
+                    self._net_fds = _hold_network(path, self._base, self.sandbox)
+        return self._net_fds
 
     def _batch_facts(self, batch_text: str | bytes) -> tuple[bytes, list[int], int]:
         """The batch as bytes, its segments' operation counts and its operation count.
@@ -311,6 +345,37 @@ class Executor:
         if segments > 1:
             limits = replace(limits, cpu_seconds=int(limits.cpu_seconds) * segments)
         return [*self._wrapper, path, *([] if self.sandbox else [_sandbox.NO_SANDBOX_FLAG])], _preexec_limits(limits, sanitize)
+
+
+def _hold_network(path: str, cwd: str, sandbox: bool, timeout: float = 10.0) -> tuple[int, ...]:
+    """Open the network namespace (and its user namespace, if not ours) of a holder run; () on any failure."""
+    argv = [path, "--no-net", "--net-holder"] + ([] if sandbox else [_sandbox.NO_SANDBOX_FLAG])
+    try:
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env={}, cwd=cwd)
+    except OSError:
+        return ()
+    fds: list[int] = []
+    try:
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        if ready and proc.stdout.readline() == b"net-holder isolated\n":
+            fds.append(os.open(f"/proc/{proc.pid}/ns/net", os.O_RDONLY | os.O_CLOEXEC))
+            own = os.stat("/proc/self/ns/user").st_ino
+            if os.stat(f"/proc/{proc.pid}/ns/user").st_ino != own:  # not root: its user namespace too
+                fds.append(os.open(f"/proc/{proc.pid}/ns/user", os.O_RDONLY | os.O_CLOEXEC))
+    except OSError:
+        for fd in fds:
+            os.close(fd)
+        fds = []
+    finally:
+        proc.stdin.close()  # the holder's cue to exit; the descriptors keep the namespaces
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc.pid)
+            proc.wait()
+        proc.stdout.close()
+    return tuple(fds)
 
 
 def _preexec_limits(limits: Limits, sanitize: bool):

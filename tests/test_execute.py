@@ -464,6 +464,78 @@ def test_network_probe_is_made_once_per_executor(programs):
     ex.close()
 
 
+def _holder(path: str, *extra: str, pass_fds=()) -> subprocess.Popen:
+    """`program --no-net --net-holder`: says whether it left the network, then waits for stdin's end."""
+    return subprocess.Popen([path, "--no-net", *extra, "--net-holder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            env={}, pass_fds=pass_fds)
+
+
+def _netns(pid: int | str = "self") -> int:
+    return os.stat(f"/proc/{pid}/ns/net").st_ino
+
+
+def test_a_program_joins_the_network_namespace_it_is_handed(programs):
+    """--net-fd: the harness joins that namespace instead of making one; a descriptor it
+    cannot join (not open) leaves it making its own, isolated as before."""
+    path = programs("era2009").path
+    first = _holder(path)
+    if first.stdout.readline() != b"net-holder isolated\n":
+        first.kill()
+        pytest.skip("no network namespaces here")
+    fd = os.open(f"/proc/{first.pid}/ns/net", os.O_RDONLY)
+    first.stdin.close()
+    first.wait()
+    try:
+        held = os.fstat(fd).st_ino
+        assert held != _netns()  # not ours: an empty one
+        joined, fresh = _holder(path, "--net-fd", str(fd), pass_fds=(fd,)), _holder(path)
+        for proc in (joined, fresh):
+            assert proc.stdout.readline() == b"net-holder isolated\n"
+        assert _netns(joined.pid) == held  # the same namespace, though its holder is gone
+        assert _netns(fresh.pid) not in (held, _netns())  # without --net-fd: a namespace of its own
+        for proc in (joined, fresh):
+            proc.stdin.close()
+            proc.wait()
+        out = subprocess.run([path, "--info", "--no-net", "--net-fd", "99"], capture_output=True, text=True, env={}).stdout
+        assert "net isolated" in out.splitlines()
+    finally:
+        os.close(fd)
+
+
+@pytest.mark.parametrize("sandbox", [True, False])
+def test_an_executors_runs_share_its_network_namespace(programs, tmp_path, sandbox):
+    """Each run gets the executor's namespace as --net-fd (a wrapper script records what it
+    was handed, then execs the program), with the sandbox and without (the holder then sets up
+    from main); shared_network=False hands none; close() lets it go."""
+    seen = tmp_path / "seen"
+    wrapper = tmp_path / "wrapper"
+    wrapper.write_text(f"""#!/bin/sh
+prev=
+for a in "$@"; do
+    if [ "$prev" = --net-fd ]; then /usr/bin/readlink /proc/self/fd/$a >> {seen}; fi
+    prev=$a
+done
+exec {programs("era2009").path} "$@"
+""")
+    wrapper.chmod(0o755)
+    with Executor(FAST, sandbox=sandbox) as ex:
+        for _ in range(2):
+            assert ex.run(str(wrapper), batch_of("d")).status == "ok"
+        if ex.network != "isolated":
+            pytest.skip("no network namespaces here")
+        held = os.fstat(ex._net_fds[0]).st_ino
+        assert held != _netns()
+        assert seen.read_text().split() == [f"net:[{held}]"] * 2
+        fds = ex._net_fds
+    for fd in fds:  # closed with the executor
+        with pytest.raises(OSError):
+            os.fstat(fd)
+    seen.unlink()
+    with Executor(FAST, sandbox=sandbox, shared_network=False) as ex:
+        assert ex.run(str(wrapper), batch_of("d")).status == "ok" and ex.network == "isolated"
+        assert not seen.exists() and not ex._net_fds
+
+
 # ---------------------------------------------------------------- classification, as a pure function
 def test_classify():
     assert classify(b"ok\nEND\n", "", 0).status == "ok"

@@ -81,7 +81,8 @@ class Limits:
 class Executor:
     """Runs programs with one set of limits; remembers (per object) whether the network can be isolated.
 
-    Use one Executor for many runs: the network probe is made once, on the first run.
+    Use one Executor for many runs: the network probe is made once, on the first run, and so
+    is its network namespace (kept open until `close`).
     """
 
     def __init__(self, limits: Limits = Limits(), isolate_network: bool = True, confine: str = "harness",

@@ -4,7 +4,8 @@ The allowlist in archeo/shim/sandbox_rt.c comes from here, not from guessing. Th
 are built with -DARCHEO_SANDBOX_MEASURE: the seccomp filter is installed where it always is
 (so strace shows where it begins) but allows everything. Every kind of run is
 traced: small and large batches, digest mode, segments joined by `w`, a crash (SIGSEGV), a
-hang caught by the watchdog and by the CPU budget, `--info`; with `--sanitize`, the
+hang caught by the watchdog and by the CPU budget, `--info`, a run joining the executor's
+network namespace (`--net-fd`); with `--sanitize`, the
 sanitizer build of the same fixtures (an ASan report included).
 
     python bench/measure_syscalls.py              # the plain build
@@ -51,13 +52,13 @@ def build(name: str, cache: str, sanitize: bool):
     return program
 
 
-def trace(argv: list[str], batch: str, cwd: str) -> list[str]:
+def trace(argv: list[str], batch: str, cwd: str, pass_fds: tuple[int, ...] = ()) -> list[str]:
     """The system calls of one run, in order (strace -f, the calls' names only)."""
     with tempfile.NamedTemporaryFile("w+") as log, tempfile.TemporaryFile("w+") as stdin:
         stdin.write(batch)
         stdin.seek(0)
         subprocess.run(["strace", "-f", "-qq", "-o", log.name, *argv], stdin=stdin, capture_output=True,
-                       cwd=cwd, env={}, timeout=120)
+                       cwd=cwd, env={}, timeout=120, pass_fds=pass_fds)
         return [m.group(1) for line in Path(log.name).read_text().splitlines() if (m := _CALL.match(line))]
 
 
@@ -87,9 +88,12 @@ def main() -> int:
         large = ops.encode(gen.generate(2, 20000, profile="large"))
         joined = small.rstrip("\n") + "\nw\n" + "\n".join(small.splitlines()[1:]) + "\n"
         limits = lambda batch: ex._command(good.path, ex.limits, sanitize, True, 20000, 2)[0][1:]  # noqa: E731
+        net_fds = ex._shared_net(good.path)  # the executor's network namespace, as its runs join it
+        shared = ["--net-fd", str(net_fds[0])] + (["--user-fd", str(net_fds[1])] if len(net_fds) > 1 else []) if net_fds else []
         runs = {
             "info": ([good.path, "--info", "--no-net"], ""),
             "small": ([good.path, *limits(small)], small),
+            "small, shared netns": ([good.path, *limits(small), *shared], small),
             "large": ([good.path, *limits(large)], large),
             "digest+segments": ([good.path, *limits(joined), "--digest"], joined),
             "crash": ([crash.path, *limits(large)], large),
@@ -99,10 +103,11 @@ def main() -> int:
         }
         seen_before, seen_run = set(), set()
         for name, (argv, batch) in runs.items():
-            before, run = stages(trace(argv, batch, cwd))
+            before, run = stages(trace(argv, batch, cwd, tuple(net_fds)))
             print(f"{name:18} before the filter: {' '.join(sorted(before))}\n{'':18} after it:          {' '.join(sorted(run))}")
             seen_before |= before
             seen_run |= run
+        ex.close()
     run_list = listed(sanitize)
     missing = seen_run - run_list
     print(f"\n{'sanitizer' if sanitize else 'plain'} build: {len(seen_run)} calls once the filter is in place")

@@ -464,9 +464,10 @@ def test_network_probe_is_made_once_per_executor(programs):
     ex.close()
 
 
-def _holder(path: str, *extra: str, pass_fds=()) -> subprocess.Popen:
+def _holder(path: str | list[str], *extra: str, pass_fds=()) -> subprocess.Popen:
     """`program --no-net --net-holder`: says whether it left the network, then waits for stdin's end."""
-    return subprocess.Popen([path, "--no-net", *extra, "--net-holder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    argv = [path] if isinstance(path, str) else path
+    return subprocess.Popen([*argv, "--no-net", *extra, "--net-holder"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             env={}, pass_fds=pass_fds)
 
 
@@ -500,6 +501,45 @@ def test_a_program_joins_the_network_namespace_it_is_handed(programs):
         assert "net isolated" in out.splitlines()
     finally:
         os.close(fd)
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv")
+def test_a_program_not_run_by_root_joins_through_the_user_namespace(programs):
+    """Not root, the holder's network namespace lives in a user namespace of its own: a run
+    handed both (--user-fd) joins them; handed the network one alone it cannot, and makes its
+    own, as before. (As the nobody user, via setpriv; the program copied where nobody can run it.)"""
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="archeo-nobody-")
+    try:
+        os.chmod(home, 0o755)
+        path = shutil.copy(programs("era2009").path, home)
+        os.chmod(path, 0o755)
+        nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups", path]
+        first = _holder(nobody)
+        if first.stdout.readline() != b"net-holder isolated\n":
+            first.kill()
+            pytest.skip("no user namespaces for unprivileged users here")
+        net = os.open(f"/proc/{first.pid}/ns/net", os.O_RDONLY)
+        user = os.open(f"/proc/{first.pid}/ns/user", os.O_RDONLY)
+        first.stdin.close()
+        first.wait()
+        try:
+            assert os.fstat(user).st_ino != os.stat("/proc/self/ns/user").st_ino  # what execute.py checks
+            both = _holder(nobody, "--net-fd", str(net), "--user-fd", str(user), pass_fds=(net, user))
+            alone = _holder(nobody, "--net-fd", str(net), pass_fds=(net,))
+            for proc in (both, alone):
+                assert proc.stdout.readline() == b"net-holder isolated\n"
+            assert _netns(both.pid) == os.fstat(net).st_ino
+            assert _netns(alone.pid) not in (os.fstat(net).st_ino, _netns())
+            for proc in (both, alone):
+                proc.stdin.close()
+                proc.wait()
+        finally:
+            os.close(net)
+            os.close(user)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.mark.parametrize("sandbox", [True, False])

@@ -31,10 +31,12 @@ from dataclasses import dataclass, field, replace
 from pycparser import c_ast
 from pycparserext.ext_c_generator import GnuCGenerator
 
+from . import subjects
 from .errors import ArcheoError
 from .mutant_headers import patch_header
 from .mutant_operators import OPERATORS, Names, sites
 from .records import Revision
+from .subjects.base import Subject
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ class Unit:
     texts: list[str]  # each top-level declaration as printed by GnuCGenerator
     own: list[int]  # indexes into ast.ext of the functions defined in the revision's .c
     prelude: str  # `#include`s of the original, kept inside `#if 0` for the build's layout
-    #: indexes into ast.ext of the later API groups' inline functions of the revision's headers
-    #: (archeo/subjects/rbtree/groups.py) -> the header's path: mutated too (archeo/mutant_headers.py)
+    #: indexes into ast.ext of the optional API's inline functions of the revision's headers that
+    #: the harness calls (Subject.harness_calls) -> the header's path: mutated too (mutant_headers.py)
     headers: dict[int, str] = field(default_factory=dict)
 
     def text(self, mutant: Mutant | None = None) -> str:
@@ -140,8 +142,9 @@ class Printer(GnuCGenerator):
 
 
 # ---------------------------------------------------------------- loading
-def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
-    """Preprocess and parse `rev` the way the parse stage does, and print it back."""
+def load_unit(rev: Revision, gcc: str = "gcc", subject: Subject | None = None) -> Unit:
+    """Preprocess and parse `rev` the way the parse stage does, and print it back. `subject`
+    (the default one without): whose harness calls say which header functions are mutated."""
     from .parse.frontend import StageFailure, layout_revision, parse_c, preprocess, split_preprocessed
     from .platforms import choose
 
@@ -166,16 +169,14 @@ def load_unit(rev: Revision, gcc: str = "gcc") -> Unit:
         for i, ext in enumerate(ast.ext)
         if isinstance(ext, c_ast.FuncDef) and ext.coord is not None and os.path.normpath(ext.coord.file) == source
     ]
-    return Unit(rev, ast, texts, own, _prelude(rev), _group_header_functions(rev, ast))
+    calls = (subject or subjects.default()).harness_calls()
+    return Unit(rev, ast, texts, own, _prelude(rev), _group_header_functions(rev, ast, calls))
 
 
-def _group_header_functions(rev: Revision, ast: c_ast.FileAST) -> dict[int, str]:
-    """The later API groups' functions defined in the revision's headers that the harness calls
-    (a group op needs them): ext index -> path. A header helper no op calls (`rb_add_cached`)
-    is left out: its mutants could only survive."""
-    from .subjects.rbtree.groups import OP_NEEDS
-
-    called = {name for _, names in OP_NEEDS.values() for name in names}
+def _group_header_functions(rev: Revision, ast: c_ast.FileAST, called: frozenset[str]) -> dict[int, str]:
+    """The optional API's functions defined in the revision's headers that the harness calls
+    (`called`, Subject.harness_calls): ext index -> path. A header helper no op calls
+    (`rb_add_cached`) is left out: its mutants could only survive."""
     paths = {os.path.normpath(p): p for p in (rev.header_path, *rev.closure) if p}
     found = {}
     for i, ext in enumerate(ast.ext):

@@ -239,7 +239,7 @@ def mutate_revision(
             result.round_trip = RoundTrip(rev.commit, False, False, error=result.error)
             return result
         original = _Original(program_runner(original_program, settings.timeout, executor), confirmer)
-        unit = unit or load_unit(rev)
+        unit = unit or load_unit(rev, subject=settings.usual.of())
         result.functions = tuple(unit.functions)
 
         result.round_trip = _round_trip(unit, model, builder, executor, original, material, settings)
@@ -337,7 +337,7 @@ def _test_mutant(m: Mutant, unit: Unit, model: Model, builder, executor, origina
     # No seed tells them apart: equivalent only when shown to be (archeo/equivalence.py).
     if original.same_object_code(builder, unit, model, m):
         return done(status="survived", equivalent=True, equivalence="object-code")
-    escape = bounded_difference(original.raw, raw, settings.usual.groups, original.confirmer)
+    escape = bounded_difference(original.raw, raw, settings.usual.groups, original.confirmer, settings.usual.of())
     if escape is None:
         return done(status="survived", equivalent=True, equivalence="bounded")
     level, sequence, detail = escape
@@ -349,19 +349,17 @@ def with_model_groups(settings: MutateSettings, models: Sequence[Model | None]) 
     """The settings with the later API groups the revisions offer mixed into every phase's
     sequences (unless the caller chose groups): mutants in rb_erase_cached or rb_next_postorder
     are only killable by sequences that call them."""
-    from .subjects.rbtree.api import ApiError, derive_api
-    from .subjects.rbtree.groups import groups_of
-
     if settings.usual.groups:
         return settings
+    subject = settings.usual.of()
     have = ""
     for model in models:
         if model is not None and model.ok:
             try:
-                have += "".join(derive_api(model).ops)
-            except ApiError:
+                have += "".join(subject.derive_api(model).ops)
+            except ArcheoError:
                 continue
-    groups = groups_of(have)
+    groups = subject.groups_of(have)
     return replace(settings, usual=replace(settings.usual, groups=groups)) if groups else settings
 
 
@@ -419,7 +417,7 @@ def round_trips(
             if not program.ok:
                 return RoundTrip(rev.commit, False, False, error=f"the original does not build: {program.error}")
             try:
-                unit = load_unit(rev)
+                unit = load_unit(rev, subject=settings.usual.of())
             except ArcheoError as exc:
                 return RoundTrip(rev.commit, False, False, error=str(exc))
             original = _Original(program_runner(program, settings.timeout, executor), confirmer)

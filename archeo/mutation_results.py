@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from .difftest import Witness
+from . import subjects
 from .mutants import Mutant
+from .subjects.base import Subject
 
 KILL_LEVELS = ("api", "structural", "observable", "invariant")
 STATUSES = ("killed", "crashed", "hung", "survived", "stillborn")
@@ -172,13 +174,12 @@ def totals(results: Sequence[MutationResult]) -> dict:
     return total
 
 
-def by_group(results: Sequence[MutationResult]) -> dict[str, dict]:
-    """totals() per API group of the mutated function (archeo/subjects/rbtree/groups.py), so the
-    mutants of the later groups' functions are counted apart from the core's. A function counts
-    in its group only when the run mixed that group in: Xen's `__rb_erase_color`, with no
-    augmented API around it, is core."""
-    from .subjects.rbtree.groups import function_group
-
+def by_group(results: Sequence[MutationResult], subject: Subject | None = None) -> dict[str, dict]:
+    """totals() per API group of the mutated function (Subject.function_group; the default
+    subject's without one), so the mutants of the later groups' functions are counted apart from
+    the core's. A function counts in its group only when the run mixed that group in: Xen's
+    `__rb_erase_color`, with no augmented API around it, is core."""
+    function_group = (subject or subjects.default()).function_group
     split: dict[str, list[MutantResult]] = {}
     for r in results:
         groups = getattr(r, "groups", ())  # () in a result cached before the field

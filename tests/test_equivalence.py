@@ -7,7 +7,7 @@ or the difference between two programs is looked for in the wrong segment.
 
 from __future__ import annotations
 
-from archeo import equivalence, ops
+from archeo import equivalence, ops, subjects
 from archeo.compare import Outcome
 from archeo.difftest.protocol import DIGEST
 
@@ -39,13 +39,13 @@ class FakeRunner:
     def __call__(self, batch):
         mine = self.differs is not None and (
             batch == self.material.text
-            or batch == ops.encode(self.material.segments[self.differs], equivalence.TREE_KEYS)
+            or batch == ops.encode(self.material.segments[self.differs], self.material.keyspace)
         )
         return Outcome("ok", ("1", "9" if mine else "2"))
 
 
 def test_a_digest_run_stopped_early_and_finished_when_confirmed_is_not_flaky():
-    material = equivalence.bounded()
+    material = subjects.default().bounded()
     base = FakeRunner(material)
     stopped = FakeRunner(material, stops_at=len(material.segments) // 3)
     assert equivalence.bounded_difference(base, stopped) is None
@@ -53,7 +53,7 @@ def test_a_digest_run_stopped_early_and_finished_when_confirmed_is_not_flaky():
 
 
 def test_the_difference_is_found_in_its_segment_though_one_side_was_stopped_before_it():
-    material = equivalence.bounded()
+    material = subjects.default().bounded()
     differs = len(material.segments) // 2
     base = FakeRunner(material)
     plant = FakeRunner(material, differs=differs, stops_at=differs // 2)

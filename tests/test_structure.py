@@ -117,11 +117,8 @@ def test_only_the_command_line_imports_commands():
     assert outside == []
 
 
-#: modules outside archeo/subjects/ that still import the rbtree subject's modules directly
-#: (issue 13, to do): the build's API discovery, the report's API eras (report/history.py), the mutation tester's
-#: bounded equivalence check and per-group counts. The engine proper (ops, compare, difftest,
-#: execute, pipeline) goes through `archeo.subjects.get`; this list may only shrink.
-STILL_NAMING_RBTREE = {"archeo.mutants", "archeo.mutate", "archeo.mutation_results", "archeo.equivalence"}
+# No module outside archeo/subjects/ imports the rbtree subject's modules: the engine, the build,
+# the reports and the mutation tester all go through `archeo.subjects.get` and the Subject protocol.
 
 
 def test_the_engine_reaches_the_rbtree_through_the_subject_protocol():
@@ -130,6 +127,6 @@ def test_the_engine_reaches_the_rbtree_through_the_subject_protocol():
         name for name, deps in graph.items()
         if not name.startswith("archeo.subjects") and any(d.startswith("archeo.subjects.rbtree") for d in deps)
     }
-    assert naming <= STILL_NAMING_RBTREE, sorted(naming - STILL_NAMING_RBTREE)
+    assert not naming, sorted(naming)  # the mutation tester too: Subject.bounded, harness_calls, function_group
     for engine in ("archeo.ops", "archeo.compare", "archeo.difftest", "archeo.difftest.running", "archeo.difftest.judging", "archeo.pipeline"):
         assert engine in graph and engine not in naming

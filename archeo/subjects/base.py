@@ -16,6 +16,7 @@ subject's.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
     from ..levels import Level
     from ..ops import Op
     from ..records import Model
+
+
+@dataclass(frozen=True)
+class Bounded:
+    """A subject's bounded exhaustive material (what the mutation tester's equivalence check runs,
+    archeo/equivalence.py): short sequences, each probing the whole state, joined by `w`."""
+
+    segments: tuple[tuple[Op, ...], ...]  # each a sequence with its probes
+    text: str  # the segments joined by `w`, as one batch
+    codes: tuple[str, ...]  # the op code of every op of `text`
+    keyspace: int  # the keyspace `text` (and a segment run alone) is written with
+    description: str  # what it covers, in words, for reports
 
 
 class Subject(Protocol):
@@ -81,5 +94,17 @@ class Subject(Protocol):
         """What differs between two dumps, as the ids `draw_svg` marks."""
 
     def draw_text(self, dump_line: str) -> str: ...
+
+    # ---- mutation testing (archeo/mutants.py, mutate.py, equivalence.py)
+    def harness_calls(self) -> frozenset[str]:
+        """The names of a revision's functions its optional ops call: those defined in a header
+        (inline) are mutated too, since the harness compiles them."""
+
+    def function_group(self, name: str) -> str:
+        """The op group a revision's function belongs to (`core` for the rest), so mutants of
+        optional API are counted apart."""
+
+    def bounded(self, groups: tuple[str, ...] = ()) -> Bounded:
+        """The bounded exhaustive material, with each of `groups`' own."""
 
     def draw_svg(self, dump_line: str, marked=frozenset(), title: str = "") -> str: ...

@@ -1,7 +1,7 @@
 """The kernel red-black tree as a `Subject` (archeo/subjects/base.py): the engine's one handle on it.
 
 Each attribute is read from the module that owns it in this folder (vocabulary, generate,
-interp, api, lines, words, draw), so this is the whole list of what the engine asks of the
+interp, api, lines, words, draw, groups, bounded), so this is the whole list of what the engine asks of the
 rbtree, in one place.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import api, draw, generate, groups, interp, lines, vocabulary, words
+from . import api, bounded, draw, generate, groups, interp, lines, vocabulary, words
 
 SHIM = Path(__file__).resolve().parent.parent.parent / "shim"
 
@@ -70,6 +70,15 @@ class RbTree:
 
     def draw_svg(self, dump_line: str, marked=frozenset(), title: str = "") -> str:
         return draw.draw_svg(dump_line, marked, title=title)
+
+    def harness_calls(self) -> frozenset[str]:
+        return frozenset(name for _, names in groups.OP_NEEDS.values() for name in names)
+
+    def function_group(self, name: str) -> str:
+        return groups.function_group(name)
+
+    def bounded(self, with_groups: tuple[str, ...] = ()):
+        return bounded.bounded(tuple(with_groups))
 
 
 RBTREE = RbTree()

@@ -165,33 +165,33 @@ def difftest_all(
     (used when its settings are the run's, as they are unless a revision failed to build)."""
     from .execute import Executor
 
-    executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))), sandbox=config.sandbox)
-    subjects = shared_runners(revisions, programs, config.timeout, executor)
-    settings = with_groups(config.settings, programs.values())
-    key = digest(
-        "difftest",
-        # the verdict rules: their version and the source of every module that decides a verdict
-        f"rules-{RULES}" if config.confirm else "unconfirmed",
-        _code_key(DIFFTEST_CODE),
-        repr(settings),
-        config.timeout,
-        f"sandbox={config.sandbox}",
-        [(c, programs[c].key if programs.get(c) and programs[c].ok else "none") for c, _ in subjects],
-        [(r.commit, *r.parents) for r in revisions],
-    )
-    hit = cache.get("difftest", key)
-    if hit is not None:
-        return _with_releases(hit, releases)
-    parents = {rev.commit: rev.parents for rev in revisions}
-    made = early.result() if early is not None else None  # (settings, their sequences), made during the build
-    sequences = made[1] if made is not None and made[0] == settings else None
-    result = difftest(subjects, settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm,
-                      sequences=sequences)
-    result.confinement = executor.confinement
-    # Written only here, whole: every outcome in it was settled (confirm.py) before it was
-    # compared, so an interrupted run leaves no verdict — confirmed or not — behind.
-    cache.put("difftest", key, result)
-    return _with_releases(result, releases)
+    with Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))), sandbox=config.sandbox) as executor:
+        subjects = shared_runners(revisions, programs, config.timeout, executor)
+        settings = with_groups(config.settings, programs.values())
+        key = digest(
+            "difftest",
+            # the verdict rules: their version and the source of every module that decides a verdict
+            f"rules-{RULES}" if config.confirm else "unconfirmed",
+            _code_key(DIFFTEST_CODE),
+            repr(settings),
+            config.timeout,
+            f"sandbox={config.sandbox}",
+            [(c, programs[c].key if programs.get(c) and programs[c].ok else "none") for c, _ in subjects],
+            [(r.commit, *r.parents) for r in revisions],
+        )
+        hit = cache.get("difftest", key)
+        if hit is not None:
+            return _with_releases(hit, releases)
+        parents = {rev.commit: rev.parents for rev in revisions}
+        made = early.result() if early is not None else None  # (settings, their sequences), made during the build
+        sequences = made[1] if made is not None and made[0] == settings else None
+        result = difftest(subjects, settings, jobs=config.jobs, progress=progress, parents=parents, confirm=config.confirm,
+                          sequences=sequences)
+        result.confinement = executor.confinement
+        # Written only here, whole: every outcome in it was settled (confirm.py) before it was
+        # compared, so an interrupted run leaves no verdict — confirmed or not — behind.
+        cache.put("difftest", key, result)
+        return _with_releases(result, releases)
 
 
 def early_sequences(settings: Settings, revisions: list[Revision], models: dict[str, Model]):

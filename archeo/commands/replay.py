@@ -24,6 +24,8 @@ def run(args) -> int:
     from .. import ops as opslib
     from ..cache import Cache
     from ..compare import compare
+    from ..confirm import Confirmed, Confirmer
+    from ..execute import Executor, Limits
     from ..difftest import REFERENCE, reference_runner
     from ..errors import ArcheoError
     from ..mine import default_cache_dir, mine, open_repo
@@ -38,32 +40,36 @@ def run(args) -> int:
         args.target = data["target"]
     ops = data["parsed_ops"]
     sides = [data["a"], data["b"]]
-    runners = {}
-    commits = [s for s in sides if s != REFERENCE]
-    if commits:
-        target = resolve_target(args)
-        cache_root = Path(args.cache) if args.cache else default_cache_dir()
-        history = mine(target, repo=open_repo(args.repo, target, cache_root), rev=args.rev)
-        for side in commits:
-            hits = [r for r in history if r.commit.startswith(side)]
-            if len(hits) != 1:
-                found = "no revision" if not hits else f"{len(hits)} revisions ({', '.join(r.short for r in hits[:4])})"
-                raise ArcheoError(f"witness side '{side}' names {found} of {target.name}: give a longer commit id")
-            if not hits[0].present:
-                raise ArcheoError(f"witness side '{side}' is {hits[0].short}, where the file is deleted: nothing to run")
-        revisions = parse_revision_filter(history, commits)
-        cache = Cache(cache_root / "stages")
-        models = parse_all(revisions, cache, 1, lambda *a: None)
-        programs = build_all(revisions, models, cache_root, RunConfig(timeout=args.timeout), lambda *a: None)
-        for rev in revisions:
-            program = programs[rev.commit]
-            if not program.ok:
-                raise ArcheoError(f"revision {rev.short} does not build ({program.error}): it cannot be replayed")
-            runners[rev.commit] = program_runner(program, args.timeout)
-    runners[REFERENCE] = reference_runner()
-    resolved = [next(k for k in runners if k == s or (s != REFERENCE and k.startswith(s))) for s in sides]
-    batch = opslib.encode(ops)
-    a, b = (runners[s](batch) for s in resolved)
+    # One executor for both sides (its network namespace and directories released at the end)
+    with Executor(Limits(timeout=args.timeout, cpu_seconds=max(1, int(args.timeout * 0.8)))) as executor, \
+            Confirmer() as confirmer:
+        runners = {}
+        commits = [s for s in sides if s != REFERENCE]
+        if commits:
+            target = resolve_target(args)
+            cache_root = Path(args.cache) if args.cache else default_cache_dir()
+            history = mine(target, repo=open_repo(args.repo, target, cache_root), rev=args.rev)
+            for side in commits:
+                hits = [r for r in history if r.commit.startswith(side)]
+                if len(hits) != 1:
+                    found = "no revision" if not hits else f"{len(hits)} revisions ({', '.join(r.short for r in hits[:4])})"
+                    raise ArcheoError(f"witness side '{side}' names {found} of {target.name}: give a longer commit id")
+                if not hits[0].present:
+                    raise ArcheoError(f"witness side '{side}' is {hits[0].short}, where the file is deleted: nothing to run")
+            revisions = parse_revision_filter(history, commits)
+            cache = Cache(cache_root / "stages")
+            models = parse_all(revisions, cache, 1, lambda *a: None)
+            programs = build_all(revisions, models, cache_root, RunConfig(timeout=args.timeout), lambda *a: None)
+            for rev in revisions:
+                program = programs[rev.commit]
+                if not program.ok:
+                    raise ArcheoError(f"revision {rev.short} does not build ({program.error}): it cannot be replayed")
+                # confirmed (confirm.py): a timing limit or a crash is run again before it is shown
+                runners[rev.commit] = Confirmed(program_runner(program, args.timeout, executor), confirmer)
+        runners[REFERENCE] = reference_runner()
+        resolved = [next(k for k in runners if k == s or (s != REFERENCE and k.startswith(s))) for s in sides]
+        batch = opslib.encode(ops)
+        a, b = (runners[s](batch) for s in resolved)
     verdict = compare([op.code for op in ops], a, b)
     rows = [(n, describe_op(str(op)), ra if ra is not None else "—", rb if rb is not None else "—", "" if ra == rb else "◀ differs")
             for n, (op, ra, rb) in enumerate(zip_longest(ops, a.lines, b.lines), 1)]

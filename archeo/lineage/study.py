@@ -54,58 +54,60 @@ def run_lineage(
 
     start = time.perf_counter()
     members, tested, programs, sources = _members(studies)
-    executor = Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))))
-    confirmer = Confirmer()  # this study's confirmations (confirm.py), shared by all its runners
-    runners: dict[str, object] = {}
+    # The executor and this study's confirmations (confirm.py), shared by all its runners, are
+    # released (temporary directories, the network namespace) when the runs are done.
+    with Executor(Limits(timeout=config.timeout, cpu_seconds=max(1, int(config.timeout * 0.8))),
+                  sandbox=config.sandbox) as executor, Confirmer() as confirmer:
+        runners: dict[str, object] = {}
 
-    def runner_of(key: str):
-        """A confirmed runner: a timing limit or a crash is run again before it is believed."""
-        if key not in runners:
-            runners[key] = Confirmed(program_runner(programs[key], config.timeout, executor), confirmer)
-        return runners[key]
+        def runner_of(key: str):
+            """A confirmed runner: a timing limit or a crash is run again before it is believed."""
+            if key not in runners:
+                runners[key] = Confirmed(program_runner(programs[key], config.timeout, executor), confirmer)
+            return runners[key]
 
-    settings = config.settings
+        settings = config.settings
 
-    @memo
-    def sequences():
-        made = settings.sequences()
-        return settings.batches(made), [[op.code for op in ops] for _, ops in made]
+        @memo
+        def sequences():
+            made = settings.sequences()
+            return settings.batches(made), [[op.code for op in ops] for _, ops in made]
 
-    settings_key = digest(repr(settings), config.timeout, f"rules-{RULES}", _code_hash())
-    classes, member_class = behaviour_classes(tested, runner_of, sequences, cache, settings_key)
-    members = [_with_class(m, member_class) for m in members]
-    timings["classes"] = time.perf_counter() - start
+        settings_key = digest(repr(settings), config.timeout, f"rules-{RULES}", f"sandbox={config.sandbox}", _code_hash())
+        classes, member_class = behaviour_classes(tested, runner_of, sequences, cache, settings_key)
+        members = [_with_class(m, member_class) for m in members]
+        timings["classes"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    codes = {
-        s.target.name: [ancestry.code_of(s.target.name, r, s.models.get(r.commit)) for r in s.revisions if r.present]
-        for s in studies
-    }
-    sim = ancestry.Similarities()
-    near = ancestry.nearest(codes, sim)
-    arrows = ancestry.arrows(codes, {s.target.name: _copies(s.revisions) for s in studies}, sim)
-    timings["ancestry"] = time.perf_counter() - start
+        start = time.perf_counter()
+        codes = {
+            s.target.name: [ancestry.code_of(s.target.name, r, s.models.get(r.commit)) for r in s.revisions if r.present]
+            for s in studies
+        }
+        sim = ancestry.Similarities()
+        near = ancestry.nearest(codes, sim)
+        arrows = ancestry.arrows(codes, {s.target.name: _copies(s.revisions) for s in studies}, sim)
+        timings["ancestry"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    reference = reference_runner()
+        start = time.perf_counter()
+        reference = reference_runner()
 
-    def run_on(key: str, batch: str) -> Outcome:
-        entry = digest("lineage-replay", settings_key, key, batch)
-        hit = cache.get("lineage", entry)
-        if hit is None:
-            hit = runner_of(key)(batch)
-            cache.put("lineage", entry, hit)
-        return hit
+        def run_on(key: str, batch: str) -> Outcome:
+            entry = digest("lineage-replay", settings_key, key, batch)
+            hit = cache.get("lineage", entry)
+            if hit is None:
+                hit = runner_of(key)(batch)
+                cache.put("lineage", entry, hit)
+            return hit
 
-    built = [(t.target, t.commit, t.program_key) for t in tested]
-    words = f"{settings.seeds} seeds × {settings.ops:,} operations"
-    verdicts = {(s.target.name, v.commit): v for s in studies if s.difftest for v in s.difftest.revisions}
-    searches = []
-    for klass in classes:
-        if not klass.known_bad:
-            continue
-        ops, seed = _witness(verdicts.get(klass.members[0]), klass.level)
-        searches.append(search(klass, ops, seed, built, run_on, reference, words))
+        built = [(t.target, t.commit, t.program_key) for t in tested]
+        words = f"{settings.seeds} seeds × {settings.ops:,} operations"
+        verdicts = {(s.target.name, v.commit): v for s in studies if s.difftest for v in s.difftest.revisions}
+        searches = []
+        for klass in classes:
+            if not klass.known_bad:
+                continue
+            ops, seed = _witness(verdicts.get(klass.members[0]), klass.level)
+            searches.append(search(klass, ops, seed, built, run_on, reference, words))
     timings["known-bad"] = time.perf_counter() - start
     tick("lineage", 1, 1)
     return Lineage(

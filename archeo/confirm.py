@@ -109,8 +109,9 @@ class Confirmer:
     """What the confirmations of one run share, owned by that run (a difftest, a mutation run, a
     lineage study) and passed down to every `Confirmed` runner and `settle_seeds` of it:
 
-    - per executor of the run, one executor with the confirming limits (`confirming_limits`),
-      so its network probe and working directories are made once;
+    - per executor of the run, one executor with the confirming limits (`confirming_limits`)
+      and otherwise the same confinement (network, sandbox), so its network probe and
+      working directories are made once;
     - the confirming runs, remembered (`_Remembered`): one input, one machine code, one
       confirming run, across every runner of the run.
 
@@ -130,7 +131,7 @@ class Confirmer:
             got = self._executors.get(executor)
             if got is None:
                 got = self._executors[executor] = Executor(
-                    confirming_limits(executor.limits), executor.isolate_network, executor.confine
+                    confirming_limits(executor.limits), executor.isolate_network, executor.confine, executor.sandbox
                 )
             return got
 

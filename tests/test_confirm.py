@@ -339,6 +339,7 @@ def test_confirmation_state_belongs_to_one_run(tmp_path):
         one = confirm.Confirmer()
         assert one.executor(ex) is one.executor(ex) and one.executor(ex) is not ex
         assert one.executor(ex).limits == confirm.confirming_limits(ex.limits)
+        assert (one.executor(ex).confine, one.executor(ex).isolate_network, one.executor(ex).sandbox) == ("harness", True, True)
         again = one.runner(runner)
         assert again("a") == again("a") == one.runner(runner)("a")
         assert calls == [("a", 40)]  # one confirming run in this run, with the confirming stall limit
@@ -359,3 +360,11 @@ def test_confirm_keeps_no_state_of_its_own():
     mutable = (dict, list, set, weakref.WeakKeyDictionary, weakref.WeakValueDictionary, type(threading.Lock()))
     found = [name for name, value in vars(confirm).items() if not name.startswith("__") and isinstance(value, mutable)]
     assert found == []
+
+
+def test_a_confirming_run_is_confined_as_the_first_run_was():
+    """--no-sandbox runs the code under test unconfined, its confirming runs too (a sandbox only
+    there could turn a real hang into a seccomp kill, and the seed into `flaky`)."""
+    with Executor(Limits(), isolate_network=False, confine="preexec", sandbox=False) as ex, confirm.Confirmer() as run:
+        confirming = run.executor(ex)
+        assert (confirming.confine, confirming.isolate_network, confirming.sandbox) == ("preexec", False, False)

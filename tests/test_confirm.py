@@ -368,3 +368,40 @@ def test_a_confirming_run_is_confined_as_the_first_run_was():
     with Executor(Limits(), isolate_network=False, confine="preexec", sandbox=False) as ex, confirm.Confirmer() as run:
         confirming = run.executor(ex)
         assert (confirming.confine, confirming.isolate_network, confirming.sandbox) == ("preexec", False, False)
+
+
+def test_a_revisions_suspects_are_confirmed_while_the_reference_still_runs(tmp_path):
+    """The reference takes longer than the programs: a revision's confirming runs start as soon
+    as its program has run (Confirmer.ahead), not after the reference, and the verdict is the
+    one settling makes (the confirming runs are remembered, not made twice)."""
+    import threading
+
+    from archeo.difftest import reference_runner
+
+    (tmp_path / "prog").write_bytes(b"machine code")
+    started, seen, calls = threading.Event(), [], []
+
+    class Hangs(_Confirmable):
+        def __call__(self, batch):
+            if self.executor.limits.stall_ms > 2:
+                calls.append(batch)
+                started.set()
+            return Outcome("hang", (), "cpu-limit")
+
+        def confirming(self, executor):
+            return Hangs(self.program.path, executor, self.calls)
+
+    plain = reference_runner()
+
+    def reference(batch):
+        if not seen:
+            seen.append(started.wait(10))  # a confirming run under way before the reference ends
+        return plain(batch)
+
+    with Executor(Limits(stall_ms=2)) as ex:
+        result = difftest([("hangs", Hangs(tmp_path / "prog", ex, []))], Settings(seeds=2, ops=50), reference=reference, jobs=2)
+    assert seen == [True]
+    assert result.revisions[0].vs_reference.level == "hang"
+    settings = Settings(seeds=2, ops=50)
+    batches = settings.batches(settings.sequences())
+    assert sorted(calls[:2]) == sorted(batches) and calls.count(batches[0]) == 1  # each seed confirmed once

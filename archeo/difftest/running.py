@@ -263,6 +263,17 @@ class _WholeTraces:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _confirm_ahead(confirmer: Confirmer, runner: Runner, batches: list[str]) -> Callable:
+    """A done-callback for one keyspace's run of a revision: its suspects' confirming runs
+    started (confirm.Confirmer.ahead), before the reference is known or any comparison made."""
+
+    def start(future) -> None:
+        if not future.cancelled() and future.exception() is None:
+            confirmer.ahead(runner, batches, [item for item, _ in future.result()])
+
+    return start
+
+
 # ---------------------------------------------------------------- every revision
 @dataclass
 class Runs:
@@ -328,6 +339,10 @@ def run_revisions(
         }
         hashes: dict[str, list[str]] = {}
         runner_of = dict(built)
+        if confirmer is not None:  # a revision's suspects confirmed as soon as it ran, while the reference runs
+            for commit, fs in futures.items():
+                for seeds, future in fs:
+                    future.add_done_callback(_confirm_ahead(confirmer, runner_of[commit], [batches[i] for i in seeds]))
         tick("reference", 0, len(batches))
         ref_out, ref_hash, ref_digest = [], [], []
         if elsewhere is None:  # the reference here, while the programs' threads wait for them

@@ -38,7 +38,7 @@ GROUP_FIXTURES = {
                      "every later API group, written from the documented semantics"),
         GroupFixture("cachedleft", "cachedleft.c", "groups.h", "cached", "invariant", "E",
                      "rb_erase_cached forgets to move the leftmost on"),
-        GroupFixture("augrotate", "augrotate.c", "groups.h", "augmented", "invariant", "A",
+        GroupFixture("augrotate", "augrotate.c", "groups.h", "augmented", "invariant", "AB",  # both rebalance by rotating
                      "the augment rotate callback is not called on a left rotation"),
         GroupFixture("postskip", "postskip.c", "groups.h", "postorder", "observable", "P",
                      "rb_next_postorder skips a right sibling's subtree"),

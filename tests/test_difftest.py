@@ -374,3 +374,19 @@ def test_a_revision_lacking_operations_is_matched_to_the_reference_restricted_to
     everything.ops = tuple(sorted(opslib.CODES))
     again = difftest([("a", everything)], settings, shrink=False, jobs=1)
     assert json.dumps(to_json(again)) == json.dumps(to_json(whole)) and everything.whole >= 1
+
+
+def test_a_witness_is_shrunk_from_the_seed_that_shows_its_level_soonest():
+    """The levels name the first seed showing each; the witness starts from the seed that shows
+    it after the fewest operations, where shrinking has the least to do (and, for a hang, the
+    fewest accepted steps to confirm)."""
+    settings = Settings(seeds=6, ops=300, profiles=("small",))
+    first_erase = []
+    for (seed, ops), batch in zip(settings.sequences(), settings.batches(settings.sequences())):
+        lines = reference(batch).lines
+        first_erase.append(next(i for i, (op, line) in enumerate(zip(ops, lines)) if op.code == "e" and line == "ok"))
+    soonest = first_erase.index(min(first_erase))
+    assert soonest != 0, "seed 0 shows it soonest: the test tests nothing"
+    pv = difftest([("c1", crashes_on_erase)], settings, reference=reference).revisions[0].vs_reference
+    assert pv.levels == (("crash", 0),) and pv.seed == 0
+    assert pv.witness.seed == soonest and pv.witness.b_status == "crash"

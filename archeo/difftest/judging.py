@@ -4,9 +4,10 @@ Each seed's two outcomes are compared once (`Comparisons`, by hash: equal hashes
 behaviour); a pair of revisions gets its strongest level, every level seen and the first seed
 showing each (`PairVerdict`); "previous" is the nearest tested ancestor. Every difference is
 shrunk to a minimal witness that still shows the same level (`find_witness`), once per pair of
-behaviours; then changes are attributed to the commits that introduced and ended them, and
-revisions grouped into equivalence classes (events.py). What a result line means is the
-subject's (`Subject.line_level`), and so are the probes a witness is cut and drawn with.
+behaviours, from the seed that shows it soonest (`_soonest_seed`); then changes are attributed
+to the commits that introduced and ended them, and revisions grouped into equivalence classes
+(events.py). What a result line means is the subject's (`Subject.line_level`), and so are the
+probes a witness is cut and drawn with.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def judge(
                     witness = memo.get(key)
                     # (a level shrinking could not isolate stays None in the memo: not retried)
                     if key not in memo or (witness is not None and not _still_shows(witness.ops, runners[pv.other], runners[v.commit], level, subject)):
+                        other = (ref_out, ref_hash) if pv.other == REFERENCE else (outs[pv.other], hashes[pv.other])
+                        seed = _soonest_seed(level, sequences, verdict_of, *other, outs[v.commit], hashes[v.commit])
                         witness = checked(lambda: find_witness(  # noqa: B023 (called here, at once)
                             seq_by_seed[seed], seed, pv.other, v.commit, runners[pv.other], runners[v.commit], level, subject
                         ), runners[pv.other], runners[v.commit])
@@ -145,6 +148,20 @@ def judge(
     changes = attribute(verdicts, releases)
     classes = equivalence_classes(verdicts)
     return verdicts, changes, classes
+
+
+def _soonest_seed(level: str, sequences, verdict_of, a_out, a_hash, b_out, b_hash) -> int:
+    """The seed whose sequence shows `level` after the fewest operations (the lowest such seed
+    on a tie), from the comparisons already made: the shortest start for shrinking. Not the
+    first seed showing it (PairVerdict.levels): on the Xen window that one hangs after 169
+    operations, another after 15, and every accepted step of a hang's shrinking is a hang
+    confirmed with 40 ms of CPU (confirm.py) — 19 of them from there, 10 from here."""
+    best = None
+    for i, (seed, _) in enumerate(sequences):
+        verdict = verdict_of(i, a_out, b_out, a_hash, b_hash)
+        if verdict is not None and level in verdict.firsts and (best is None or verdict.firsts[level] < best[0]):
+            best = (verdict.firsts[level], seed)
+    return best[1]
 
 
 def _relabel(w: Witness, a: str, b: str, runners: dict[str, Runner], subject: Subject) -> Witness | None:

@@ -135,7 +135,8 @@ class Confirmer:
             got = self._executors.get(executor)
             if got is None:
                 got = self._executors[executor] = Executor(
-                    confirming_limits(executor.limits), executor.isolate_network, executor.confine, executor.sandbox
+                    confirming_limits(executor.limits), executor.isolate_network, executor.confine, executor.sandbox,
+                    executor.shared_network,
                 )
             return got
 

@@ -368,6 +368,8 @@ def test_a_confirming_run_is_confined_as_the_first_run_was():
     with Executor(Limits(), isolate_network=False, confine="preexec", sandbox=False) as ex, confirm.Confirmer() as run:
         confirming = run.executor(ex)
         assert (confirming.confine, confirming.isolate_network, confirming.sandbox) == ("preexec", False, False)
+    with Executor(Limits(), shared_network=False) as ex, confirm.Confirmer() as run:
+        assert run.executor(ex).shared_network is False and run.executor(ex).sandbox is True
 
 
 def test_a_revisions_suspects_are_confirmed_while_the_reference_still_runs(tmp_path):

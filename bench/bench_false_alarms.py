@@ -16,7 +16,8 @@ confirmation on and off (RunConfig.confirm; no difftest cache), interleaved REPE
 ratio of the median wall times and of the median CPU times (this process and its children),
 on / off, with the load average the rounds saw. An unconfirmed run believes a false hang when
 the machine is busy, and then shrinks it: the ratio is also given against the off runs whose
-findings are the true ones.
+findings are the true ones. And, per confirmed run, what no load changes: how many confirming
+runs it made and the CPU seconds they took (`ConfirmingTally`).
 
     XEN_REPO=/path/to/xen python bench/bench_false_alarms.py [--runs 20] [--repeat 5] [--burners N]
 """
@@ -24,6 +25,7 @@ findings are the true ones.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -32,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -39,7 +42,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import xen_repo_or_exit  # noqa: E402
 
 from archeo.cache import Cache  # noqa: E402
+from archeo.confirm import CONFIRM_FACTOR  # noqa: E402
 from archeo.difftest import Settings, to_json  # noqa: E402
+from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402
 from archeo.pipeline import RunConfig, build_all, difftest_all, parse_all  # noqa: E402
 from archeo.target import load_target  # noqa: E402
@@ -126,6 +131,47 @@ def loaded_runs(repo: str, runs: int, burners: int) -> None:
     print(f"JSON byte-identical across all {runs} runs: {'yes' if identical else 'NO'}")
 
 
+class ConfirmingTally:
+    """Counts the confirming runs (those of an executor with the confirming stall limit) and
+    the CPU seconds each child took, read from its rusage as it is reaped (os.waitpid is
+    wrapped with os.wait4 for the tally's span, in this script only)."""
+
+    def __init__(self):
+        self.runs, self.cpu = 0, 0.0
+        self._mine = threading.local()
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def counting(self):
+        real_run, real_waitpid = Executor.run, os.waitpid
+        confirming_stall = Limits().stall_ms * CONFIRM_FACTOR
+        tally = self
+
+        def waitpid(pid, options):
+            if pid <= 0:
+                return real_waitpid(pid, options)
+            got, status, usage = os.wait4(pid, options)
+            if got:
+                tally._mine.cpu = usage.ru_utime + usage.ru_stime
+            return got, status
+
+        def run(self, program, batch, **kw):
+            if self.limits.stall_ms != confirming_stall:
+                return real_run(self, program, batch, **kw)
+            tally._mine.cpu = 0.0
+            result = real_run(self, program, batch, **kw)
+            with tally._lock:
+                tally.runs += 1
+                tally.cpu += tally._mine.cpu
+            return result
+
+        Executor.run, os.waitpid = run, waitpid
+        try:
+            yield self
+        finally:
+            Executor.run, os.waitpid = real_run, real_waitpid
+
+
 def _cpu() -> float:
     """CPU seconds of this process and of its waited-for children (the programs, the reference)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -143,12 +189,16 @@ def idle_cost(repo: str, repeat: int) -> None:
         programs = build_all(revisions, models, Path(root), on, QUIET)
         samples = {"on": [], "off": []}  # (wall, cpu, json)
         loads = []
+        tallies = []
         for _ in range(repeat):
             for name, config in (("off", off), ("on", on)):
                 loads.append(os.getloadavg()[0])
-                start, cpu = time.perf_counter(), _cpu()
-                result = difftest_all(revisions, programs, config, Cache(None), None, QUIET)
-                samples[name].append((time.perf_counter() - start, _cpu() - cpu, json.dumps(to_json(result))))
+                with ConfirmingTally().counting() as tally:
+                    start, cpu = time.perf_counter(), _cpu()
+                    result = difftest_all(revisions, programs, config, Cache(None), None, QUIET)
+                    samples[name].append((time.perf_counter() - start, _cpu() - cpu, json.dumps(to_json(result))))
+                if name == "on":
+                    tallies.append(tally)
     truth = samples["on"][0][2]
     print(f"part 2: the cost of confirmation, difftest of every Xen revision (programs built), "
           f"off/on interleaved x{repeat}, 1-min load {min(loads):.1f}-{max(loads):.1f}")
@@ -166,6 +216,8 @@ def idle_cost(repo: str, repeat: int) -> None:
         print(f"  against the {len(clean)} off runs with the true findings only (a false hang makes an off run shrink "
               f"more): wall {med['on'][0] / wall:.3f}  CPU {med['on'][1] / cpu:.3f}")
     print(f"  every confirmed run gave the same findings: {'yes' if same_on else 'NO'}")
+    print(f"  confirming runs per confirmed difftest: {', '.join(str(t.runs) for t in tallies)}; their CPU seconds: "
+          f"{', '.join(f'{t.cpu:.2f}' for t in tallies)} (no load changes these much: they are what confirming costs)")
 
 
 def main() -> None:

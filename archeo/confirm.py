@@ -65,17 +65,14 @@ unconfirmed either: a false hang taken there steers the shrink to another witnes
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import os
-import re
-import struct
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Callable, Sequence, TypeVar
 
 from .compare import Outcome
+from .runners import object_identity
 
 # Bumped whenever a rule that decides a verdict changes; part of every difftest cache key.
 RULES = 2  # 1: one timing sample decided a hang; 2: confirmed, flaky named
@@ -272,34 +269,6 @@ class _Remembered:
                 got.set_exception(exc)
                 raise
         return got.result()
-
-
-_BUILD_ID = re.compile(re.escape(struct.pack("<III", 4, 20, 3) + b"GNU\0") + rb".{20}", re.DOTALL)
-
-
-def object_identity(path: str, commit: str = "") -> str:
-    """The program's machine code and data: its file's sha256 with the commit id it embeds
-    (`commit`: archeo_commit, printed by `--info` only) and its GNU build id (a hash of the
-    rest) blanked. Two programs with one identity compute the same on every input. The path
-    itself when the file cannot be read (then nothing is shared)."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return f"path:{path}"
-    return _identity(path, stat.st_mtime_ns, stat.st_size, commit)
-
-
-@functools.lru_cache(maxsize=4096)
-def _identity(path: str, _mtime: int, _size: int, commit: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except OSError:
-        return f"path:{path}"
-    data = _BUILD_ID.sub(lambda m: m.group(0)[:16] + bytes(20), data)
-    if len(commit) >= 12:  # a commit id, not a word that could be anywhere
-        data = data.replace(commit.encode(), bytes(len(commit)))
-    return hashlib.sha256(data).hexdigest()
 
 
 class Confirmed:

@@ -150,6 +150,36 @@ def test_revisions_built_from_the_same_code_share_one_runner(planted):
     assert len({id(run) for run in others}) == len(others)
 
 
+def test_revisions_compiled_to_the_same_machine_code_share_one_runner(tmp_path):
+    """A revision whose code differs only where the compiler throws it away (an unused static
+    function) is another code identity but the same machine code: it shares the runner, and
+    the JSON is that of a runner each. A program that computes otherwise keeps its own."""
+    from test_build import fixture_revision
+
+    from archeo.build import Builder, Toolchain
+    from archeo.parse import parse_revision
+    from archeo.runners import shared_runners
+
+    base = fixture_revision("era2009", commit="1" * 40)
+    unused = fixture_revision("era2009", commit="2" * 40,
+                              text=base.text + "\nstatic int archeo_test_unused(int x)\n{\n\treturn x * 3;\n}\n")
+    other = fixture_revision("hang", commit="3" * 40)
+    revisions = [base, unused, other]
+    builder = Builder(tmp_path, False, Toolchain.probe())
+    programs = {rev.commit: builder.build(rev, parse_revision(rev)) for rev in revisions}
+    assert all(p.ok for p in programs.values()), [p.error for p in programs.values()]
+    assert programs[base.commit].code != programs[unused.commit].code
+    with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
+        subjects = shared_runners(revisions, programs, 5, executor)
+        runs = dict(subjects)
+        assert runs[base.commit] is runs[unused.commit] and runs[other.commit] is not runs[base.commit]
+        each = [(c, program_runner(programs[c], 5, executor)) for c in programs]
+        settings = Settings(seeds=4, ops=1000)
+        shared = difftest(subjects, settings, jobs=2, shrink=False)
+        alone = difftest(each, settings, jobs=2, shrink=False)
+    assert json.dumps(to_json(shared)) == json.dumps(to_json(alone))
+
+
 def test_joined_hangs_and_crashes_match_runs_alone(fixture_programs):
     """The fixture programs that hang, crash or break invariants: joined or one by one, the same json.
 

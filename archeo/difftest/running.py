@@ -316,7 +316,7 @@ def run_revisions(
     outs: dict[str, list[Outcome]] = {}
     total = len(built) * len(batches)
     done = 0
-    # A runner given for several commits (the same program: pipeline.shared_runners) runs once.
+    # A runner given for several commits (the same program or machine code: runners.shared_runners) runs once.
     first_of: dict[int, str] = {}
     for commit, run in built:
         first_of.setdefault(id(run), commit)

@@ -12,6 +12,9 @@ before the timing:
   revisions have (cached, postorder, augmented, search): the 2007-2014 revisions answer NA for
   the ops they lack, the later ones run them.
 - **reference alone** on each history's own batches: `interp.run_batch`, as difftest's reference.
+- **difftest, a runner per code identity**: the same, with the runners shared only between
+  revisions built from the same code (`Program.code`), as before they were shared by machine
+  code too (`runners.object_identity`): what that sharing saves, side by side.
 
 All four interleaved (median of REPEAT rounds), so machine load hits every contender alike.
 The two ratios -- difftest / reference alone on the same operations -- are the claim: the groups
@@ -24,6 +27,7 @@ mixed-in ops cost the programs and the reference.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -35,10 +39,10 @@ from common import interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo import ops as opslib  # noqa: E402
 from archeo.cache import Cache  # noqa: E402
-from archeo.difftest import Settings, difftest  # noqa: E402
+from archeo.difftest import Settings, difftest, to_json  # noqa: E402
 from archeo.execute import Executor, Limits  # noqa: E402
 from archeo.mine import mine  # noqa: E402
-from archeo.pipeline import RunConfig, build_all, parse_all, shared_runners, with_groups  # noqa: E402
+from archeo.pipeline import RunConfig, build_all, parse_all, program_runner, shared_runners, with_groups  # noqa: E402
 from archeo.subjects.rbtree import vocabulary as vocab  # noqa: E402
 from archeo.subjects.rbtree.interp import run_batch  # noqa: E402
 
@@ -60,6 +64,10 @@ class History:
         self.settings = with_groups(Settings(), programs.values()) if groups else Settings()
         self.subjects = shared_runners(revisions, programs, config.timeout, executor)
         self.programs = len({id(run) for _, run in self.subjects})
+        by_code: dict[str, object] = {}  # the sharing before machine code counted: Program.code only
+        self.by_code = [(r.commit, by_code.setdefault(programs[r.commit].code or r.commit, program_runner(programs[r.commit], config.timeout, executor)))
+                        for r in self.present]
+        self.code_programs = len({id(run) for _, run in self.by_code})
         self.sequences = self.settings.sequences()
         self.batches = [opslib.encode(ops) for _, ops in self.sequences]
         self.ops = sum(len(ops) for _, ops in self.sequences)
@@ -70,8 +78,12 @@ class History:
         for batch in self.batches:
             run_batch(batch)
 
-    def difftest(self):
-        return difftest(self.subjects, self.settings, jobs=self.jobs, progress=QUIET, shrink=False, sequences=self.sequences)
+    def difftest(self, subjects=None):
+        return difftest(subjects or self.subjects, self.settings, jobs=self.jobs, progress=QUIET, shrink=False,
+                        sequences=self.sequences)
+
+    def difftest_by_code(self):
+        return self.difftest(self.by_code)
 
 
 def main() -> None:
@@ -100,14 +112,17 @@ def main() -> None:
             {
                 "xen: reference alone": xen.reference,
                 "xen: difftest": xen.difftest,
+                "xen: difftest, a runner per code identity": xen.difftest_by_code,
                 "btrfs-progs+groups: reference alone": btrfs.reference,
                 "btrfs-progs+groups: difftest": btrfs.difftest,
+                "btrfs-progs+groups: difftest, a runner per code identity": btrfs.difftest_by_code,
                 "btrfs-progs core only: reference alone": core.reference,
                 "btrfs-progs core only: difftest": core.difftest,
             },
             repeat=args.repeat,
         )
         verdicts = {name: h.difftest() for name, h in (("xen", xen), ("btrfs-progs+groups", btrfs))}
+        same_json = all(json.dumps(to_json(h.difftest())) == json.dumps(to_json(h.difftest_by_code())) for h in (xen, btrfs))
     executor.close()
     load_after = os.getloadavg()
 
@@ -116,11 +131,11 @@ def main() -> None:
     print(f"programs built and sequences generated untimed ({setup:.1f} s); jobs={config.jobs}; "
           f"median of {args.repeat}, interleaved\n")
     for name, h in (("xen-rbtree", xen), ("btrfs-progs+groups", btrfs), ("btrfs-progs core only", core)):
-        print(f"  {name:<24} {len(h.present)} revisions, {h.programs} programs, {h.settings.seeds} seeds, "
+        print(f"  {name:<24} {len(h.present)} revisions, {h.programs} programs ({h.code_programs} code identities), {h.settings.seeds} seeds, "
               f"{h.ops:,} ops ({h.group_ops:,} group ops), groups: {', '.join(h.settings.groups) or 'none'}")
-    print(f"\n  {'contender':<44} {'seconds':>8}")
+    print(f"\n  {'contender':<58} {'seconds':>8}")
     for name, seconds in times.items():
-        print(f"  {name:<44} {seconds:8.3f}")
+        print(f"  {name:<58} {seconds:8.3f}")
     ratio_xen = times["xen: difftest"] / times["xen: reference alone"]
     ratio_groups = times["btrfs-progs+groups: difftest"] / times["btrfs-progs+groups: reference alone"]
     ratio_core = times["btrfs-progs core only: difftest"] / times["btrfs-progs core only: reference alone"]
@@ -129,6 +144,10 @@ def main() -> None:
     print(f"  btrfs-progs, groups mixed in:       {ratio_groups:.2f}x "
           f"(goal: no worse than Xen's: {'met' if ratio_groups <= ratio_xen else 'NOT met'})")
     print(f"  btrfs-progs, core ops only:         {ratio_core:.2f}x (context)")
+    for name in ("xen", "btrfs-progs+groups"):
+        print(f"  {name}, a runner per code identity (before machine code was shared): "
+              f"{times[f'{name}: difftest, a runner per code identity'] / times[f'{name}: reference alone']:.2f}x")
+    print(f"  JSON with machine-code sharing byte-identical to a runner per code identity: {same_json}")
     print(f"  the groups' cost: reference {times['btrfs-progs+groups: reference alone'] / times['btrfs-progs core only: reference alone']:.2f}x, "
           f"difftest {times['btrfs-progs+groups: difftest'] / times['btrfs-progs core only: difftest']:.2f}x the core-only run")
     for name, result in verdicts.items():

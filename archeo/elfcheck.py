@@ -69,6 +69,28 @@ class _Elf:
                     yield self._string(strtab, name), info & 0xF, shndx != 0
 
 
+def symbol_span(data: bytes, name: str) -> tuple[int, int] | None:
+    """(file offset, size) of the bytes of the defined symbol `name` in a linked program
+    (its .symtab), or None when it is not there or the file is not one we read."""
+    try:
+        elf = _Elf(data)
+        for sec in elf.sections:
+            if sec[1] != _SHT_SYMTAB:
+                continue
+            strtab = elf.sections[sec[6]][4]
+            for at in range(sec[4], sec[4] + sec[5], sec[9] or 24):
+                st_name, _info, _other, shndx, value, size = struct.unpack_from("<IBBHQQ", data, at)
+                if not st_name or not 0 < shndx < len(elf.sections) or elf._string(strtab, st_name) != name:
+                    continue
+                home = elf.sections[shndx]  # (name, type, flags, addr, offset, size, ...)
+                if home[1] == 8 or not home[3] <= value <= value + size <= home[3] + home[5]:  # SHT_NOBITS: no bytes
+                    return None
+                return home[4] + value - home[3], size
+    except (ValueError, struct.error, IndexError):
+        return None
+    return None
+
+
 def _allowed_section(name: str) -> bool:
     return not name or any(name == p or name.startswith(p + ".") or (p.endswith("_") and name.startswith(p))
                            for p in _ALLOWED_SECTIONS)

@@ -14,6 +14,7 @@ import struct
 from dataclasses import dataclass
 
 from .compare import Outcome
+from .elfcheck import symbol_span
 from .records import Program, Revision
 
 
@@ -61,10 +62,10 @@ def shared_runners(revisions: list[Revision], programs: dict[str, Program], time
     The same: built from the same code (`Program.code`), or compiled to the same machine code
     and data (`object_identity`, with the same operations and node size). The second catches
     what the first cannot see: a change the compiler threw away (a function the harness never
-    reaches, a renamed local, an unused macro). On btrfs-progs' 111 revisions that is 12
-    programs instead of 49, and their runs were most of the differential run's CPU
-    (bench/bench_groups.py). A runner is given once per identity, never for two programs
-    that differ in any byte the run could read.
+    reaches, a renamed local, an unused macro). On btrfs-progs' 111 revisions that is 7
+    programs instead of 49 (Xen's 29: 19 instead of 23), and their runs were most of the
+    differential run's CPU (bench/bench_groups.py). A runner is shared only between programs
+    alike in every byte the run could read.
     """
     by_code: dict[str, ProgramRunner] = {}
     by_image: dict[tuple, ProgramRunner] = {}
@@ -92,9 +93,11 @@ _BUILD_ID = re.compile(re.escape(struct.pack("<III", 4, 20, 3) + b"GNU\0") + rb"
 
 def object_identity(path: str, commit: str = "") -> str:
     """The program's machine code and data: its file's sha256 with the commit id it embeds
-    (`commit`: archeo_commit, printed by `--info` only) and its GNU build id (a hash of the
-    rest) blanked. Two programs with one identity compute the same on every input. The path
-    itself when the file cannot be read (then nothing is shared)."""
+    (archeo_commit, printed by `--info` only: the bytes of that symbol, which in a program
+    copied from an earlier build of the same code are the earlier commit's; and `commit`
+    wherever it appears) and its GNU build id (a hash of the rest) blanked. Two programs with
+    one identity compute the same on every input. The path itself when the file cannot be
+    read (then nothing is shared)."""
     try:
         stat = os.stat(path)
     except OSError:
@@ -110,6 +113,10 @@ def _identity(path: str, _mtime: int, _size: int, commit: str) -> str:
     except OSError:
         return f"path:{path}"
     data = _BUILD_ID.sub(lambda m: m.group(0)[:16] + bytes(20), data)
+    span = symbol_span(data, "archeo_commit")
+    if span is not None:
+        at, size = span
+        data = data[:at] + bytes(size) + data[at + size :]
     if len(commit) >= 12:  # a commit id, not a word that could be anywhere
         data = data.replace(commit.encode(), bytes(len(commit)))
     return hashlib.sha256(data).hexdigest()

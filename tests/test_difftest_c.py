@@ -158,7 +158,7 @@ def test_revisions_compiled_to_the_same_machine_code_share_one_runner(tmp_path):
 
     from archeo.build import Builder, Toolchain
     from archeo.parse import parse_revision
-    from archeo.runners import shared_runners
+    from archeo.runners import object_identity, shared_runners
 
     base = fixture_revision("era2009", commit="1" * 40)
     unused = fixture_revision("era2009", commit="2" * 40,
@@ -169,6 +169,11 @@ def test_revisions_compiled_to_the_same_machine_code_share_one_runner(tmp_path):
     programs = {rev.commit: builder.build(rev, parse_revision(rev)) for rev in revisions}
     assert all(p.ok for p in programs.values()), [p.error for p in programs.values()]
     assert programs[base.commit].code != programs[unused.commit].code
+    # A program copied from an earlier build of its code embeds that build's commit: the same identity.
+    copy = tmp_path / "copied-program"
+    copy.write_bytes(open(programs[base.commit].path, "rb").read())
+    assert object_identity(str(copy), "4" * 40) == object_identity(programs[base.commit].path, base.commit)
+    assert object_identity(str(copy), "4" * 40) != object_identity(programs[other.commit].path, other.commit)
     with Executor(Limits(timeout=5, cpu_seconds=1)) as executor:
         subjects = shared_runners(revisions, programs, 5, executor)
         runs = dict(subjects)

@@ -269,7 +269,7 @@ class _Gate:
     own process, all `jobs` once it is done (`open`).
 
     The reference is the longest single task of a differential run (btrfs-progs' 111
-    revisions are 12 programs, ~1.5 s of CPU; the reference on the same operations ~3 s).
+    revisions are 7 programs, ~1 s of CPU; the reference on the same operations ~3 s).
     With `jobs` programs beside it, `jobs` + 1 processes took turns at `jobs` cores and the
     reference, which every comparison waits for, came in ~0.7 s late; with one core left to
     it, the programs fill the others and take the last one when it is done.

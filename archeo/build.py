@@ -43,7 +43,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from . import elfcheck
+from . import build_steps, elfcheck
 from .build_cache import Claims, built_with, load, program_info, put_object, remember, store
 from .build_layout import CONFIG_PATH, _include_targets, _Layout, _with_root, check_includes, layout_for, stage_sources  # noqa: F401 (re-exported)
 from .errors import ArcheoError
@@ -66,9 +66,10 @@ COMPILER_LAUNCHER = SHIM_DIR / "confine_cc.c"  # the compiler under Landlock (do
 COMPILER_READS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc/ld.so.cache", "/dev/null")
 HARNESS_GROUPS = SHIM_DIR / "harness_groups.c"  # included by harness.c
 
-KEY_SCHEME = "archeo-build-5"  # 2: code identity (`code`); 3: compile plans; 4: sandboxed; 5: shared harness objects
+KEY_SCHEME = "archeo-build-6"  # 2: code identity (`code`); 3: compile plans; 4: sandboxed; 5: shared harness objects; 6: counted variants
 COMMIT_SOURCE = "archeo-gen/archeo_commit.c"  # the commit id, out of the harness engine's unit
 HARNESS_UNIT = "archeo-obj/harness.i"  # the harness engine preprocessed: its code identity and what is compiled
+REVISION_UNIT = "archeo-obj/revision.i"  # the revision's .c preprocessed: its code identity, its counted variant
 RUNTIME_STD = "-std=gnu99"  # the harness runtime is ours: one standard whatever the revision's
 BASE_FLAGS = ("-O2",)  # the standard comes from the revision's CompilePlan
 SANITIZE_FLAGS = (
@@ -266,8 +267,12 @@ class Builder:
         earlier = built_with(self.cache_dir, code)
         if earlier is not None and earlier[1].get("node_size") is not None:
             shutil.copy2(earlier[0], tmp / "program")
-            return {"ok": True, "node_size": int(earlier[1]["node_size"]), "ops": earlier[1].get("ops", ""), "code": code}
-        failed = self._run_confined(steps[0], tmp) or self._harness_object(tmp, steps[1], code)
+            return {"ok": True, "node_size": int(earlier[1]["node_size"]), "ops": earlier[1].get("ops", ""), "code": code,
+                    **build_steps.recipe_of(earlier[0].parent, earlier[1], tmp)}
+        failed = self._run_confined(steps[0], tmp)
+        harness_object = None
+        if not failed:
+            failed, harness_object = self._harness_object(tmp, steps[1], code)
         if failed:
             return failed
         commit_c = _commit_source(tmp)
@@ -283,18 +288,30 @@ class Builder:
             info = program_info(tmp / "program", sandbox=self.sandbox)
         if "node_size" not in info:
             return {"ok": False, "error": f"the built program does not run: {info.get('error', '?')}"}
-        return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code}
+        return {"ok": True, "node_size": int(info["node_size"]), "ops": info.get("ops", ""), "code": code,
+                **build_steps.recipe(self, tmp / REVISION_UNIT, steps[0], harness_object)}
 
-    def _harness_object(self, tmp: Path, argv: list[str], code: str) -> dict | None:
+    @staticmethod
+    def commit_source(tmp: Path) -> str:
+        """archeo-gen/archeo_commit.c in `tmp`, from its config header (see _commit_source)."""
+        return _commit_source(tmp)
+
+    def stepped(self, program: Program) -> str | None:
+        """The path of `program`'s counted variant (build_steps.py), built on first use; None
+        when it has none (a sanitizer build, an older cache entry, a compile that failed)."""
+        return build_steps.stepped(self, program)
+
+    def _harness_object(self, tmp: Path, argv: list[str], code: str) -> tuple[dict | None, Path | None]:
         """archeo-obj/harness.o: the harness engine compiled from the translation unit that
         `_code_identity` preprocessed (archeo-obj/harness.i), shared through `<cache>/objects`
         by every revision whose unit is byte for byte the same (most share their header: the
         unit does not hold the commit id, which archeo_commit.c gives). Compiled from the
         sources as before when there is no unit (a sanitizer build keeps its line numbers)
-        or when it fails (so the message names the files the compiler was given)."""
+        or when it fails (so the message names the files the compiler was given). Returns the
+        failure (None when it succeeded) and the shared object's path (None when not shared)."""
         unit = tmp / HARNESS_UNIT
         if not code or self.sanitize or not unit.exists():
-            return self._run_confined(argv, tmp)
+            return self._run_confined(argv, tmp), None
         from_unit = [*argv[: argv.index("-c") + 1], HARNESS_UNIT, *argv[argv.index("-o") :]]
         key = _digest([KEY_SCHEME, self.toolchain.version, *from_unit, unit.read_text("utf-8", "surrogateescape")])
         path = self.cache_dir / "objects" / f"harness-{key}.o"
@@ -302,11 +319,11 @@ class Builder:
             if not path.exists():
                 failed = self._run_confined(from_unit, tmp)
                 if failed:
-                    return failed if failed.get("transient") else self._run_confined(argv, tmp)
+                    return (failed if failed.get("transient") else self._run_confined(argv, tmp)), None
                 put_object(tmp / "archeo-obj/harness.o", path)
-                return None
+                return None, path
         shutil.copy2(path, tmp / "archeo-obj/harness.o")
-        return None
+        return None, path
 
     def _revision_argv(self, layout: _Layout, compile_plan: CompilePlan) -> list[str]:
         """The command that compiles the revision's own .c (no harness), without `-o`."""
@@ -336,7 +353,8 @@ class Builder:
         """sha256 of what the compiler was given, line markers aside: the revision's and the
         harness engine's translation units preprocessed (`-E -P`), the commit id taken out,
         with the toolchain, flags and runtime. The harness's unit is kept as
-        archeo-obj/harness.i, which `_harness_object` compiles.
+        archeo-obj/harness.i, which `_harness_object` compiles; the revision's as
+        archeo-obj/revision.i, kept with the program for its counted variant (build_steps.py).
 
         Two revisions with the same identity are the same program (a licence text, a comment,
         an include that adds nothing, a file move), so difftest runs it once for both. "" when
@@ -345,15 +363,15 @@ class Builder:
         h = hashlib.sha256()
         for part in (KEY_SCHEME, self.toolchain.version, " ".join(self.flags), f"sanitize={self.sanitize}", *self._harness_texts):
             h.update(part.encode("utf-8", "surrogateescape") + b"\0")
-        for argv, keep in zip(steps, (None, HARNESS_UNIT)):
+        for argv, keep in zip(steps, (REVISION_UNIT, HARNESS_UNIT)):
             at = argv.index("-c")
-            argv = [*argv[:at], "-E", "-P", *argv[at + 1 : argv.index("-o")], *(["-o", keep] if keep else [])]
+            argv = [*argv[:at], "-E", "-P", *argv[at + 1 : argv.index("-o")], "-o", keep]
             command, where = self._confined(argv, tmp)
             with self._slots:
                 proc = subprocess.run(command, **where, capture_output=True, timeout=COMPILE_TIMEOUT)
             if proc.returncode != 0:
                 return ""
-            unit = (tmp / keep).read_bytes() if keep else proc.stdout
+            unit = (tmp / keep).read_bytes()
             h.update(_tokens_only(unit.replace(commit.encode(), b"")) + b"\0")
         return h.hexdigest()
 

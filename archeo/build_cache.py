@@ -41,6 +41,8 @@ def store(final: Path, info: dict, program: Path | None, config: str) -> None:
         if program is not None:
             shutil.copy2(program, stage / "program")
         (stage / "archeo_config.h").write_text(config)
+        for name, source in (info.pop("_files", None) or {}).items():  # kept beside the program (build_steps.py)
+            shutil.copy2(source, stage / name)
         log = info.pop("log", None)
         if log:
             (stage / "build.log").write_text(log)

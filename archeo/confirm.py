@@ -12,12 +12,17 @@ than its input — uninitialised memory, its own addresses (Hypothesis reports s
 The rules (`settle`), applied to every seed's outcome before anything compares it:
 
 - an outcome that ended on a timing limit (`hang`: the CPU budget, the stall watchdog, the wall
-  clock) is run again, that seed alone, with every limit CONFIRM_FACTOR times larger: the CPU
-  budget, RLIMIT_CPU, the wall clock, and the stall limit too (one operation may hold the CPU
-  for 40 ms instead of 2, and must still be stuck at the next look). Only a hang that comes
-  back is a `hang`; otherwise the confirming run's outcome is the result — provided the first
-  run's lines are where the confirming run's begin (a correct program stopped early wrote a
-  prefix of its whole trace; anything else did not reproduce);
+  clock) is run again, that seed alone. First by the program's counted variant (archeo/
+  build_steps.py: every basic block of the revision counted), with every timing limit
+  CONFIRM_FACTOR times larger, no watchdog, and STEP_LIMIT blocks an operation: when the count
+  stops it, that is a hang no timing decided, and it is a `hang`. Otherwise (it finished, or a
+  timing limit stopped it, or there is no counted variant) the program itself is run with every
+  limit CONFIRM_FACTOR times larger: the CPU budget, RLIMIT_CPU, the wall clock, and the stall
+  limit too (one operation may hold the CPU for 40 ms instead of 2, and must still be stuck at
+  the next look). Only a hang that comes back is a `hang`; otherwise the confirming run's
+  outcome is the result — provided the first run's lines are where the confirming run's begin
+  (a correct program stopped early wrote a prefix of its whole trace; anything else did not
+  reproduce);
 - a `crash` is run again once, the same way; the same signal after the same lines confirms it;
 - anything that did not reproduce is `flaky`, with both runs (`Outcome.runs`), and the lines
   both agree on as its own.
@@ -31,9 +36,13 @@ slower (18 s -> 97 s of CPU). With the stall limit scaled, a real hang costs ~40
 so a verdict made under older rules is never reused.
 
 What a confirmation costs, and what keeps it small (issue 11; bench/bench_false_alarms.py):
-a real endless loop spends its confirming run's whole stall limit (40 ms of CPU), and the
-2017 Xen window's program (two revisions, one machine code) hangs for real on 13 of the 20
-seeds, and on the hang witness's shrinking candidates. So:
+the 2017 Xen window's program (two revisions, one machine code) hangs for real on 13 of the 20
+seeds, and on the hang witness's shrinking candidates. Confirmed by the program itself, a real
+endless loop spends its confirming run's whole stall limit (40 ms of CPU); by the counted
+variant, its 2^20 blocks, ~3 ms. So:
+
+- a hang is confirmed by the counted variant first (above): per Xen difftest that took the
+  confirming runs' CPU from ~1.05 s to ~0.12 s (23 hangs: 13 seeds and 10 shrinking steps);
 
 - a confirming run is remembered for the run (`ConfirmingRunner`, in the run's `Confirmer`):
   the same input to the same machine code is not confirmed twice. "The same machine code" is
@@ -51,8 +60,8 @@ seeds, and on the hang witness's shrinking candidates. So:
   hanging seed (169 operations) confirmed 19 hanging candidates, from its soonest (15) 10.
 
 Per Xen difftest that leaves 42 confirming runs (23 hangs: the 13 seeds and 10 shrinking
-steps; 19 crashes at ~2 ms each), ~1.05 s of CPU, down from 56 and ~1.5 s. The 13 seeds'
-~0.6 s is the floor under these rules: every one is in the JSON.
+steps, each by the counted variant; 19 crashes at ~1-2 ms each), ~0.12 s of CPU, down from
+56 runs and ~1.5 s. Every one is needed: each seed's settled outcome is in the JSON.
 
 Not done, and why: confirming a hang on the prefix up to its stuck operation saves nothing
 (a stuck run never reads past that operation; the ops after it cost a parse of their text);
@@ -75,7 +84,7 @@ from .compare import Outcome
 from .runners import object_identity
 
 # Bumped whenever a rule that decides a verdict changes; part of every difftest cache key.
-RULES = 2  # 1: one timing sample decided a hang; 2: confirmed, flaky named
+RULES = 3  # 1: one timing sample decided a hang; 2: confirmed, flaky named; 3: a hang confirmed by its count
 CONFIRM_FACTOR = 20  # the confirming run's limits, against the first run's
 CONFIRM_JOBS = 2  # a revision's suspects confirmed at once (the machine's 2 cores)
 REMEMBERED = 4096  # confirming runs remembered per run (the oldest forgotten first)
@@ -89,6 +98,14 @@ SUSPECTS = ("hang", "crash")  # the endings not believed before a second run
 def suspect(outcome) -> bool:
     """An outcome that is not believed before it is run again: a hang or a crash."""
     return isinstance(outcome, Outcome) and outcome.status in SUSPECTS
+
+
+def run_again(again: Runner, batch: str, first: Outcome) -> Outcome:
+    """`again(batch)`, telling a ConfirmingRunner what the first run was suspected of (a
+    hang may be confirmed by the counted variant first, see ConfirmingRunner)."""
+    if isinstance(again, ConfirmingRunner):
+        return again(batch, first.status)
+    return again(batch)
 
 
 def settle(first: Outcome, again: Callable[[], Outcome]) -> Outcome:
@@ -129,24 +146,48 @@ class Confirmer:
     Nothing outlives the run: `close()` (or leaving a `with` block) removes the confirming
     executors' working directories, and a new run starts with nothing remembered."""
 
-    def __init__(self):
+    def __init__(self, counted: bool = True):
         self.remembered = _Remembered()
-        self._executors: dict = {}  # the run's executor -> its confirming one
+        self.counted = counted  # False: hangs confirmed by the real program alone (bench, tests)
+        self._executors: dict = {}  # (the run's executor, counting?) -> its confirming one
+        self._builders: dict = {}  # a build cache -> the Builder of its counted variants
         self._early: ThreadPoolExecutor | None = None  # confirming runs started ahead (`ahead`)
         self._lock = threading.Lock()
 
-    def executor(self, executor):
-        """The executor with `executor`'s confirming limits (made on first use, kept by this run)."""
+    def executor(self, executor, counting: bool = False):
+        """The executor with `executor`'s confirming limits (made on first use, kept by this
+        run); `counting`: the one for counted variants (counting_limits)."""
         from .execute import Executor
 
         with self._lock:
-            got = self._executors.get(executor)
+            got = self._executors.get((executor, counting))
             if got is None:
-                got = self._executors[executor] = Executor(
-                    confirming_limits(executor.limits), executor.isolate_network, executor.confine, executor.sandbox,
-                    executor.shared_network,
+                limits = (counting_limits if counting else confirming_limits)(executor.limits)
+                got = self._executors[(executor, counting)] = Executor(
+                    limits, executor.isolate_network, executor.confine, executor.sandbox, executor.shared_network,
                 )
             return got
+
+    def counted_runner(self, runner) -> Runner | None:
+        """`runner`'s program's counted variant (build_steps.py) run with counting_limits, or
+        None when it has none. Built on first use, from the program's own build cache."""
+        from pathlib import Path
+
+        from .build import Builder
+
+        program = runner.program
+        entry = Path(program.path).parent
+        if entry.parent.name != "programs":
+            return None
+        cache = entry.parent.parent
+        with self._lock:
+            builder = self._builders.get(cache)
+            if builder is None:
+                builder = self._builders[cache] = Builder(cache, sandbox=runner.executor.sandbox)
+        path = builder.stepped(program)
+        if path is None:
+            return None
+        return runner.confirming(self.executor(runner.executor, counting=True), replace(program, path=path))
 
     def runner(self, runner: Runner) -> Runner:
         """The runner that confirms `runner`'s suspects: the same program with the confirming
@@ -160,7 +201,8 @@ class Confirmer:
         program = getattr(runner, "program", None)
         if program is None or not getattr(program, "path", None):
             return inner
-        return ConfirmingRunner(inner, object_identity(program.path, program.commit), self.remembered)
+        counted = _Once(lambda: self.counted_runner(runner)) if self.counted else None
+        return ConfirmingRunner(inner, object_identity(program.path, program.commit), self.remembered, counted)
 
     def ahead(self, runner: Runner, batches: Sequence[str], outcomes: Sequence) -> int:
         """Start now, in the background, the confirming runs that settling `outcomes` (one per
@@ -168,7 +210,7 @@ class Confirmer:
         them made or under way and settles by the same rules, on the same runs: only when the
         confirming starts changes. A runner whose confirming runs are not remembered is left
         alone (they would be made twice). Returns how many were started."""
-        todo = [batch for batch, outcome in zip(batches, outcomes) if suspect(outcome)]
+        todo = [(batch, outcome.status) for batch, outcome in zip(batches, outcomes) if suspect(outcome)]
         if not todo:
             return 0
         again = self.runner(runner)
@@ -177,8 +219,8 @@ class Confirmer:
         with self._lock:
             if self._early is None:
                 self._early = ThreadPoolExecutor(max_workers=CONFIRM_JOBS, thread_name_prefix="confirm-ahead")
-            for batch in todo:
-                self._early.submit(again, batch)  # an exception is left to the asker who runs it again
+            for batch, status in todo:
+                self._early.submit(again, batch, status)  # an exception is left to the asker who runs it again
         return len(todo)
 
     def settle_seeds(self, runner: Runner, batches: Sequence[str], found: list, hashes: list, hash_of) -> int:
@@ -192,7 +234,7 @@ class Confirmer:
         again = self.runner(runner)
 
         def one(i: int) -> Outcome:
-            return settle(found[i], lambda: again(batches[i]))
+            return settle(found[i], lambda: run_again(again, batches[i], found[i]))
 
         if len(todo) == 1:
             settled = [one(todo[0])]
@@ -224,15 +266,39 @@ class Confirmer:
 class ConfirmingRunner:
     """A confirming runner whose runs are remembered: one input, one machine code, one
     confirming run (see the module's notes). `remembered` is the run's (Confirmer), shared by
-    every runner of it, so the revisions built into the same machine code share it."""
+    every runner of it, so the revisions built into the same machine code share it.
 
-    def __init__(self, inner: Runner, identity: str, remembered: "_Remembered"):
+    A suspected hang is run first by the program's counted variant (`counted`, made on first
+    use; archeo/build_steps.py): when its count stops that run — more basic blocks than the
+    step limit in one operation — that is the confirming run. Anything else it shows (it
+    finished, crashed, or hit a CPU or wall limit) is not taken: the real program is run with
+    the confirming limits, as for every other suspect. So the counted build never stands for
+    the real one but in a hang that no timing decided."""
+
+    def __init__(self, inner: Runner, identity: str, remembered: "_Remembered", counted: "_Once | None" = None):
         self.inner = inner
         self.identity = identity
         self.remembered = remembered
+        self.counted = counted
 
-    def __call__(self, batch: str) -> Outcome:
+    def __call__(self, batch: str, suspected: str = "") -> Outcome:
+        if suspected == "hang" and self.counted is not None:
+            got = self.remembered.get((self.identity, "counted", batch), lambda: self._counted_run(batch))
+            if got.status == "hang":
+                return got
         return self.remembered.get((self.identity, "trace", batch), lambda: self.inner(batch))
+
+    def _counted_run(self, batch: str) -> Outcome:
+        """The counted variant's run when the count stopped it (a hang no timing decided),
+        else _NOT_COUNTED: it finished, crashed, or was stopped by a CPU or wall limit, which
+        the slower counted build reaches sooner than the program would (a sample again)."""
+        counted = self.counted()  # built on the first hang of this machine code that is not remembered
+        if counted is None:
+            return _NOT_COUNTED
+        run = counted.executor.run(counted.program, batch)
+        if run.status == "hang" and run.kind == "cpu-limit" and STEP_LIMIT_SAID in run.stderr:
+            return Outcome.of_run(run)
+        return _NOT_COUNTED
 
     def digests(self, batch: str) -> Outcome:
         return self.remembered.get((self.identity, "digests", batch), lambda: self.inner.digests(batch))
@@ -240,6 +306,27 @@ class ConfirmingRunner:
     @property
     def ops(self):
         return getattr(self.inner, "ops", None)
+
+
+_NOT_COUNTED = Outcome("error", (), "not stopped by its count")  # then the real program confirms
+STEP_LIMIT_SAID = "archeo-harness: step limit"  # harness_rt.c's word on stderr when the count stopped a run
+
+
+class _Once:
+    """A value made on first call, once, whichever thread asks first (the others wait)."""
+
+    def __init__(self, make: Callable[[], T]):
+        self._make = make
+        self._lock = threading.Lock()
+        self._made = False
+        self._value = None
+
+    def __call__(self):
+        with self._lock:
+            if not self._made:
+                self._value = self._make()
+                self._made = True
+            return self._value
 
 
 class _Remembered:
@@ -303,7 +390,7 @@ class Confirmed:
 
     def _settle(self, key: str, first: Outcome, batch: str) -> Outcome:
         again = self._again
-        got = settle(first, lambda: again(batch))
+        got = settle(first, lambda: run_again(again, batch, first))
         if len(self._settled) >= REMEMBERED:
             self._settled.pop(next(iter(self._settled)), None)
         self._settled[key] = got
@@ -367,6 +454,21 @@ def flaky_witness_parts(ops: Sequence, a: Outcome, b: Outcome) -> dict:
 
 
 # ---------------------------------------------------------------- the confirming limits
+# The counted variant's step limit: basic blocks of the revision between two heartbeats of
+# the engine (one operation). A correct operation on a red-black tree is an O(log n) walk: on
+# the 20 x 10,000-operation seeds, every correct Xen revision needed at most 56 blocks (the
+# counts for every history are in bench/README.md, "counted confirmation"). 2^20 is ~18,000
+# times that, more than a linear walk of the largest tree a batch can build (16,384 nodes at
+# ~10 blocks each), and an endless loop reaches it in ~3 ms of CPU.
+STEP_LIMIT = 1 << 20
+
+
+def counting_limits(limits):
+    """The counted variant's limits: the confirming ones, with no watchdog (the issue's rule:
+    20x every timing limit, no stall watchdog) and the step limit."""
+    return replace(confirming_limits(limits), stall_ms=0, step_limit=STEP_LIMIT)
+
+
 def confirming_limits(limits):
     """execute.Limits with every limit CONFIRM_FACTOR times larger (the stall limit too)."""
     f = CONFIRM_FACTOR

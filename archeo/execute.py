@@ -74,6 +74,10 @@ class Limits:
     # operation takes microseconds and the engine's own walks keep a heartbeat, so an endless
     # loop costs ~2 ms instead of the whole budget (checked every millisecond). 0 turns it off.
     stall_ms: float = 2.0
+    # The step limit (harness --step-limit): in a program built with its revision's basic blocks
+    # counted (archeo/build_steps.py: only confirming runs use one), more blocks than this in one
+    # call into the revision is a hang. 0 turns it off; other programs never count.
+    step_limit: int = 0
     memory_mb: int = 1024  # RLIMIT_AS (not applied to sanitizer builds: ASan reserves terabytes)
     fsize_mb: int = 256  # RLIMIT_FSIZE: the trace is an in-memory file, so this caps its size too
 
@@ -335,6 +339,8 @@ class Executor:
                 argv += ["--cpu-ms", str(int(budget * slower))]
             if limits.stall_ms and not sanitize:  # the watchdog, see Limits (a sanitizer build ignores it)
                 argv += ["--stall-ms", str(max(1, int(limits.stall_ms)))]
+            if limits.step_limit:  # only a program with counted blocks reads it (build_steps.py)
+                argv += ["--step-limit", str(int(limits.step_limit))]
             if segments > 1:  # both CPU budgets re-armed at each `w`
                 argv += ["--segments", str(segments)]
             if want_net:

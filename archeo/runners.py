@@ -36,10 +36,11 @@ class ProgramRunner:
     def digests(self, batch: str) -> Outcome:
         return Outcome.of_run(self.executor.run(self.program, batch, digest=True))
 
-    def confirming(self, executor) -> ProgramRunner:
+    def confirming(self, executor, program: Program | None = None) -> ProgramRunner:
         """The same program run by `executor`, the one with the confirming limits
-        (confirm.Confirmer.executor): what a suspect is run again by."""
-        return ProgramRunner(self.program, executor)
+        (confirm.Confirmer.executor): what a suspect is run again by; or, given `program`,
+        that one (its counted variant, archeo/build_steps.py)."""
+        return ProgramRunner(program or self.program, executor)
 
     @property
     def ops(self) -> tuple[str, ...]:

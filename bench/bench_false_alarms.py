@@ -132,19 +132,20 @@ def loaded_runs(repo: str, runs: int, burners: int) -> None:
 
 
 class ConfirmingTally:
-    """Counts the confirming runs (those of an executor with the confirming stall limit) and
-    the CPU seconds each child took, read from its rusage as it is reaped (os.waitpid is
-    wrapped with os.wait4 for the tally's span, in this script only)."""
+    """Counts the confirming runs (those of an executor with the confirming CPU budget: the
+    real program's, and the counted variant's that confirm hangs, `counted`) and the CPU
+    seconds each child took, read from its rusage as it is reaped (os.waitpid is wrapped with
+    os.wait4 for the tally's span, in this script only)."""
 
     def __init__(self):
-        self.runs, self.cpu = 0, 0.0
+        self.runs, self.counted, self.cpu = 0, 0, 0.0
         self._mine = threading.local()
         self._lock = threading.Lock()
 
     @contextlib.contextmanager
     def counting(self):
         real_run, real_waitpid = Executor.run, os.waitpid
-        confirming_stall = Limits().stall_ms * CONFIRM_FACTOR
+        confirming_budget = Limits().cpu_ms_base * CONFIRM_FACTOR
         tally = self
 
         def waitpid(pid, options):
@@ -156,12 +157,13 @@ class ConfirmingTally:
             return got, status
 
         def run(self, program, batch, **kw):
-            if self.limits.stall_ms != confirming_stall:
+            if self.limits.cpu_ms_base != confirming_budget:
                 return real_run(self, program, batch, **kw)
             tally._mine.cpu = 0.0
             result = real_run(self, program, batch, **kw)
             with tally._lock:
                 tally.runs += 1
+                tally.counted += bool(self.limits.step_limit)
                 tally.cpu += tally._mine.cpu
             return result
 
@@ -216,7 +218,8 @@ def idle_cost(repo: str, repeat: int) -> None:
         print(f"  against the {len(clean)} off runs with the true findings only (a false hang makes an off run shrink "
               f"more): wall {med['on'][0] / wall:.3f}  CPU {med['on'][1] / cpu:.3f}")
     print(f"  every confirmed run gave the same findings: {'yes' if same_on else 'NO'}")
-    print(f"  confirming runs per confirmed difftest: {', '.join(str(t.runs) for t in tallies)}; their CPU seconds: "
+    print(f"  confirming runs per confirmed difftest: {', '.join(str(t.runs) for t in tallies)} (of which by a counted "
+          f"variant: {', '.join(str(t.counted) for t in tallies)}); their CPU seconds: "
           f"{', '.join(f'{t.cpu:.2f}' for t in tallies)} (no load changes these much: they are what confirming costs)")
 
 

@@ -285,8 +285,11 @@ def test_programs_of_one_machine_code_share_their_confirming_runs(tmp_path, monk
     real = Executor.run
 
     def counted(self, program, batch, **kw):
-        runs.append((program.commit, self.limits.stall_ms > Limits().stall_ms))
+        runs.append((program.commit, self.limits.cpu_ms_base > Limits().cpu_ms_base))
+        steps.append(bool(self.limits.step_limit) and program.path.endswith("program-steps"))
         return real(self, program, batch, **kw)
+
+    steps = []
 
     monkeypatch.setattr(Executor, "run", counted)
     batches = Settings(seeds=3, ops=300).batches(Settings(seeds=3, ops=300).sequences())
@@ -302,6 +305,7 @@ def test_programs_of_one_machine_code_share_their_confirming_runs(tmp_path, monk
     assert settled[0] == settled[1] and all(o.status == "hang" for o in settled[0])
     confirming = [commit for commit, big in runs if big]
     assert confirming == ["1" * 40] * len(batches)  # the second program's hangs: not run again
+    assert steps.count(True) == len(batches)  # each confirmed by the counted variant (build_steps.py)
     assert [commit for commit, big in runs if not big].count("2" * 40) == len(batches)
 
 

@@ -2,7 +2,7 @@
  * archeo harness runtime: everything the engine needs from libc, compiled with the system
  * headers (the engine and the revision are built -nostdinc, see harness.h).
  *
- *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--stall-ms MS] [--segments N] [--as MB]
+ *   program [--info] [--cpu SECONDS] [--cpu-ms MS] [--stall-ms MS] [--step-limit N] [--segments N] [--as MB]
  *           [--fsize BYTES] [--no-net [--net-fd FD [--user-fd FD]]] [--digest] [--digest-cap BYTES]
  *           < batch > trace
  *   program --no-net --net-holder      (execute.py's shared network namespace, see join_network)
@@ -432,6 +432,30 @@ static void arm_timer(void)
     start_timer();
 }
 
+/* --step-limit N, in a program whose revision was compiled with -fsanitize-coverage=trace-pc
+ * (archeo/build_steps.py; only a confirming run uses one): the compiler calls this at every
+ * basic block of the revision's code, and more than N blocks without a heartbeat (one call
+ * into the revision that never returns) is a hang, ended exactly as the watchdog ends one.
+ * Why count: a stuck operation is then told by a number that is the same on every machine
+ * and at any load, where the watchdog's CPU time is a sample (archeo/confirm.py); and a real
+ * endless loop is stopped after ~a millisecond instead of the confirming watchdog's 40. In
+ * every other program nothing calls it and the limit is never read. */
+static unsigned long step_limit, steps, steps_beat;
+
+void __sanitizer_cov_trace_pc(void)
+{
+    if (archeo_beat != steps_beat) {
+        steps_beat = archeo_beat;
+        steps = 0;
+    } else if (++steps > step_limit && step_limit) {
+        static const char said[] = "archeo-harness: step limit\n";   /* how confirm.py tells the count from a budget */
+        step_limit = 0;   /* once: the flush below runs no revision code, but be sure */
+        if (write(2, said, sizeof(said) - 1) < 0) {   /* nothing to do: the ending says hang anyway */
+        }
+        on_fatal(SIGPROF);
+    }
+}
+
 void archeo_rt_segment(void)
 {
     if (cpu_ms && !stall_ms)
@@ -530,7 +554,8 @@ static char *read_stdin(size_t *size)
 static int takes_value(const char *a)
 {
     static const char *const with_value[] = {"--cpu", "--cpu-ms", "--stall-ms", "--digest-cap", "--segments",
-                                             "--as", "--fsize", "--fs-layer", "--net-fd", "--user-fd"};
+                                             "--as", "--fsize", "--fs-layer", "--net-fd", "--user-fd",
+                                             "--step-limit"};
     size_t i;
     for (i = 0; i < sizeof(with_value) / sizeof(with_value[0]); i++)
         if (!strcmp(a, with_value[i]))
@@ -615,6 +640,8 @@ int main(int argc, char **argv)
             info = 1;
         else if (!strcmp(a, "--cpu-ms"))
             cpu_ms = strtoul(v, NULL, 10);
+        else if (!strcmp(a, "--step-limit"))
+            step_limit = strtoul(v, NULL, 10);
         else if (!strcmp(a, "--stall-ms")) {
 #ifndef ARCHEO_SANITIZE   /* a sanitizer's report (symbolising stacks) is long work without a heartbeat */
             stall_ms = strtoul(v, NULL, 10);

@@ -74,3 +74,13 @@ def test_a_changed_field_default_changes_the_option(monkeypatch):
 def test_a_pointer_to_a_missing_field_fails_naming_it():
     with pytest.raises(LookupError, match="no field 'nope'"):
         SettingDefault("archeo.difftest:Settings", "nope").value
+
+
+def test_every_command_with_a_report_directory_spells_it_alike():
+    """`-o DIR` and `--out DIR` wherever a command writes a report (a newcomer's `-o` on
+    `lineage` was an error while `run`, `demo` and `report` took it)."""
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    spelled = {name: next((a.option_strings for a in parser._actions if a.dest == "out"), None) for name, parser in sub.choices.items()}
+    with_out = {name: strings for name, strings in spelled.items() if strings is not None}
+    assert {"run", "demo", "report", "lineage"} <= set(with_out)
+    assert all(sorted(strings) == ["--out", "-o"] for strings in with_out.values()), with_out

@@ -16,7 +16,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--repo", action="append", default=[], metavar="NAME=PATH",
                         help="local clone for target NAME (repeat); a target without one is cloned from its URL")
     parser.add_argument("--cache", help="cache directory (default: $XDG_CACHE_HOME/archeo or ~/.cache/archeo)")
-    parser.add_argument("--out", default="reports/lineage", help="report directory (default: %(default)s)")
+    parser.add_argument("-o", "--out", default="reports/lineage", help="report directory (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="also print the lineage JSON")
     add_run_arguments(parser)
 

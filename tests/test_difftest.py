@@ -395,3 +395,28 @@ def test_a_witness_is_the_shorter_of_the_first_seed_and_the_soonest_seed_shrunk(
     shortest = min(len(w.ops) for w in shrunk.values())
     assert len(pv.witness.ops) == shortest and pv.witness.b_status == "crash"
     assert pv.witness.seed == (0 if len(shrunk[0].ops) == shortest else soonest)
+
+
+def test_a_reference_process_that_dies_midway_is_one_error():
+    """The forked reference sends each seed's trace as it has it: one that dies after some
+    seeds ends the run with one ArcheoError (not a hang waiting for the rest)."""
+    from archeo.difftest import ReferenceProcess
+
+    batches = SMALL.batches(SMALL.sequences())
+
+    class DiesOnTheSecond:
+        seen = 0
+
+        def run_batch(self, batch: str) -> str:
+            self.seen += 1
+            if self.seen == 2:
+                import os
+
+                os._exit(3)
+            return run_batch(batch)
+
+    got = []
+    with pytest.raises(ArcheoError, match="the reference process died"):
+        for text in ReferenceProcess(batches, DiesOnTheSecond()).results():
+            got.append(text)
+    assert got == [run_batch(batches[0])]

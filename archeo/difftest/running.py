@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from .. import subjects
 from ..compare import Outcome
@@ -129,15 +129,19 @@ class ReferenceProcess:
     programs: the reference is pure Python, and beside it this interpreter only waits for
     programs, so on two cores they no longer take turns at one interpreter lock.
 
-    The child sends back, per batch, the reference's trace text, its outcome's `outcome_hash`
-    and its `trace_digest` (the same values the calling thread would compute), made from the
-    text without cutting it into lines: most seeds need nothing more.
+    The child sends each batch's trace text as soon as it has it (`results`), and does nothing
+    else: it is the differential run's longest task, so the rest (the text's `outcome_hash`
+    and `trace_digest`, made here from the text without cutting it into lines; the reference
+    restricted to each revision's API, `_Restricted.prepare`) is done by this process, which
+    has little else to do, while the child runs the next batch. A thread here takes each text
+    as it comes, so the child never waits for this process to be ready for it.
     """
 
     def __init__(self, batches: Sequence[str], subject: Subject | None = None):
         import multiprocessing
 
         context = multiprocessing.get_context("fork")
+        self._count = len(batches)
         self._receive, send = context.Pipe(duplex=False)
         run_batch = (subject or subjects.default()).run_batch
         self._process = context.Process(target=_reference_child, args=(batches, send, run_batch), daemon=True)
@@ -150,15 +154,35 @@ class ReferenceProcess:
 
         return "fork" in multiprocessing.get_all_start_methods()
 
-    def result(self) -> list[tuple[str, str, str]]:
-        try:
-            got = self._receive.recv()
-        except EOFError:
-            self.close()
-            raise ArcheoError(f"the reference process died (exit {self._process.exitcode}); run with --jobs 1 to see why") from None
+    def results(self) -> Iterator[str]:
+        """Each batch's trace text, in order, as the child finishes it."""
+        import queue
+
+        texts: queue.SimpleQueue = queue.SimpleQueue()
+
+        def take() -> None:
+            try:
+                for _ in range(self._count):
+                    texts.put(self._receive.recv())
+            except (EOFError, OSError):
+                texts.put(None)
+
+        reader = threading.Thread(target=take, name="archeo-reference-reader", daemon=True)
+        reader.start()
+        for _ in range(self._count):
+            text = texts.get()
+            if text is None:
+                reader.join()
+                self.close()
+                raise ArcheoError(f"the reference process died (exit {self._process.exitcode}); run with --jobs 1 to see why")
+            yield text
+        reader.join()
         self._process.join()
         self._receive.close()
-        return got
+
+    def result(self) -> list[tuple[str, str, str]]:
+        """Every batch's (trace text, outcome_hash, trace_digest)."""
+        return [(text, *text_marks(text)) for text in self.results()]
 
     def close(self) -> None:
         if self._process.is_alive():
@@ -167,18 +191,24 @@ class ReferenceProcess:
         self._receive.close()
 
 
+def text_marks(text: str) -> tuple[str, str]:
+    """(outcome_hash, trace_digest) of the reference's outcome from its trace text, made from
+    the text without cutting it into lines (the same values as from the Outcome)."""
+    if not text.endswith("END\n"):
+        raise AssertionError("the reference's trace does not end with END")
+    body = text[:-4].encode()  # the result lines, each with its newline
+    return hash_of("ok", "", body[:-1]), digest_of(body)
+
+
 def _reference_child(batches: Sequence[str], send, run_batch: Callable[[str], str]) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    out = []
     for batch in batches:
         text = run_batch(batch)
         if not text.endswith("END\n"):
             raise AssertionError("the reference's trace does not end with END")
-        body = text[:-4].encode()  # the result lines, each with its newline
-        out.append((text, hash_of("ok", "", body[:-1]), digest_of(body)))  # made from the text, not lines
-    send.send(out)
+        send.send(text)
     send.close()
 
 
@@ -212,14 +242,22 @@ class _Restricted:
         ops = getattr(runner, "ops", None)
         return frozenset(self._all - set(ops)) if ops else frozenset()
 
+    def prepare(self, i: int, lacks: frozenset) -> None:
+        """Make seed i's restricted reference for a revision lacking `lacks`, when the seed uses
+        any of those operations (else a revision that lacks them gives the reference's own
+        digest); done as the reference's seeds come in, while it runs the next ones."""
+        if lacks and (i, lacks) not in self._made and not lacks.isdisjoint(self._codes[i]):
+            self._make(i, lacks)
+
+    def _make(self, i: int, lacks: frozenset) -> tuple[str, Outcome, str]:
+        lines = tuple("NA" if code in lacks else line for code, line in zip(self._codes[i], self._ref_out[i].lines))
+        outcome = Outcome("ok", lines)
+        made = self._made[(i, lacks)] = (trace_digest(outcome), outcome, outcome_hash(outcome))
+        return made
+
     def match(self, i: int, lacks: frozenset, digest: str) -> tuple[Outcome, str] | None:
         """(outcome, hash) of seed i's restricted reference when `digest` is its digest."""
-        key = (i, lacks)
-        if key not in self._made:
-            lines = tuple("NA" if code in lacks else line for code, line in zip(self._codes[i], self._ref_out[i].lines))
-            outcome = Outcome("ok", lines)
-            self._made[key] = (trace_digest(outcome), outcome, outcome_hash(outcome))
-        made_digest, outcome, made_hash = self._made[key]
+        made_digest, outcome, made_hash = self._made.get((i, lacks)) or self._make(i, lacks)
         return (outcome, made_hash) if made_digest == digest else None
 
 
@@ -372,7 +410,9 @@ def run_revisions(
                 for seeds, future in fs:
                     future.add_done_callback(_confirm_ahead(confirmer, runner_of[commit], [batches[i] for i in seeds]))
         tick("reference", 0, len(batches))
-        ref_out, ref_hash, ref_digest = [], [], []
+        texts: list[str] = []  # the forked reference's trace texts, cut into lines only where needed (_Traces)
+        ref_out, ref_hash, ref_digest = [] if elsewhere is None else _Traces(texts), [], []
+        restricted = _Restricted(ref_out, codes, subject)
         if elsewhere is None:  # the reference here, while the programs' threads wait for them
             for i, batch in enumerate(batches):
                 ref_out.append(reference(batch))
@@ -380,20 +420,21 @@ def run_revisions(
                 ref_digest.append(trace_digest(ref_out[-1]))
                 tick("reference", i + 1, len(batches))
         else:
-            texts, got = [], elsewhere.result()
-            gate.open()  # the reference's core is the programs' now
-            for text, text_hash, digest in got:
+            lacking = {restricted.lacking(runner_of[commit]) for commit in futures} - {frozenset()}
+            for i, text in enumerate(elsewhere.results()):  # each seed as soon as the child has it
                 texts.append(text)
+                text_hash, digest = text_marks(text)
                 ref_hash.append(text_hash)
                 ref_digest.append(digest)
-            ref_out = _Traces(texts)  # cut into lines only where a revision differs
-            tick("reference", len(batches), len(batches))
+                for lacks in lacking:
+                    restricted.prepare(i, lacks)
+                tick("reference", i + 1, len(batches))
+            gate.open()  # the reference's core is the programs' now
         comparisons.ref_out = ref_out
         # Each revision as its programs finish: digests against the reference's, the differing
         # ones read whole, then compared with the reference and with the revision before while
         # the later programs still run (the verdicts find these comparisons made).
         before: str | None = None
-        restricted = _Restricted(ref_out, codes, subject)
         tick("revisions", done, total)
         for commit, fs in futures.items():
             found: list = [None] * len(batches)

@@ -39,10 +39,9 @@ What a confirmation costs, and what keeps it small (issue 11; bench/bench_false_
 the 2017 Xen window's program (two revisions, one machine code) hangs for real on 13 of the 20
 seeds, and on the hang witness's shrinking candidates. Confirmed by the program itself, a real
 endless loop spends its confirming run's whole stall limit (40 ms of CPU); by the counted
-variant, its 2^20 blocks, ~3 ms. So:
+variant, its 2^18 blocks, ~1-2 ms with the run's start. So:
 
-- a hang is confirmed by the counted variant first (above): per Xen difftest that took the
-  confirming runs' CPU from ~1.05 s to ~0.12 s (23 hangs: 13 seeds and 10 shrinking steps);
+- a hang is confirmed by the counted variant first (above), ~1-2 ms instead of ~45;
 
 - a confirming run is remembered for the run (`ConfirmingRunner`, in the run's `Confirmer`):
   the same input to the same machine code is not confirmed twice. "The same machine code" is
@@ -55,13 +54,13 @@ variant, its 2^20 blocks, ~3 ms. So:
   and started as soon as its program has run (`Confirmer.ahead`): difftest's reference runs
   longer than the programs, so they take the core the programs have left instead of keeping
   the comparisons waiting after it;
-- a witness is shrunk from the seed that shows its level soonest (difftest/judging.py): every
-  accepted step of a hang's shrinking is a hang, confirmed; shrinking from the window's first
-  hanging seed (169 operations) confirmed 19 hanging candidates, from its soonest (15) 10.
+- every accepted step of a hang's shrinking is a hang, confirmed, and a witness is shrunk
+  from two seeds, the first showing its level and the soonest (difftest/judging.py).
 
-Per Xen difftest that leaves 42 confirming runs (23 hangs: the 13 seeds and 10 shrinking
-steps, each by the counted variant; 19 crashes at ~1-2 ms each), ~0.12 s of CPU, down from
-56 runs and ~1.5 s. Every one is needed: each seed's settled outcome is in the JSON.
+Per Xen difftest that leaves 78 confirming runs (42 hangs — the 13 seeds and the shrinking
+steps from both starts — each by the counted variant; 36 crashes at ~1-2 ms each), ~0.14 s of
+CPU, where 56 runs had taken ~1.5 s. Every one is needed: each seed's settled outcome is in
+the JSON, and each accepted shrinking step steers the witness.
 
 Not done, and why: confirming a hang on the prefix up to its stuck operation saves nothing
 (a stuck run never reads past that operation; the ops after it cost a parse of their text);
@@ -457,10 +456,11 @@ def flaky_witness_parts(ops: Sequence, a: Outcome, b: Outcome) -> dict:
 # The counted variant's step limit: basic blocks of the revision between two heartbeats of
 # the engine (one operation). A correct operation on a red-black tree is an O(log n) walk: on
 # the 20 x 10,000-operation seeds, every correct Xen revision needed at most 56 blocks (the
-# counts for every history are in bench/README.md, "counted confirmation"). 2^20 is ~18,000
+# counts for every history are in bench/README.md, "counted confirmation"). 2^18 is ~4,500
 # times that, more than a linear walk of the largest tree a batch can build (16,384 nodes at
-# ~10 blocks each), and an endless loop reaches it in ~3 ms of CPU.
-STEP_LIMIT = 1 << 20
+# ~10 blocks each), and an endless loop reaches it in ~1 ms of CPU (2^20: ~3 ms, and the Xen
+# difftest's confirming runs 0.23 s of CPU instead of 0.14 s).
+STEP_LIMIT = 1 << 18
 
 
 def counting_limits(limits):

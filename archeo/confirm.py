@@ -54,13 +54,15 @@ variant, its 2^18 blocks, ~1-2 ms with the run's start. So:
   and started as soon as its program has run (`Confirmer.ahead`): difftest's reference runs
   longer than the programs, so they take the core the programs have left instead of keeping
   the comparisons waiting after it;
-- every accepted step of a hang's shrinking is a hang, confirmed, and a witness is shrunk
-  from two seeds, the first showing its level and the soonest (difftest/judging.py).
+- every accepted step of a hang's shrinking is a hang, confirmed; a witness is shrunk from
+  the seed that shows its level soonest (and the pair's strongest level from the first seed
+  showing it too: difftest/judging.py).
 
-Per Xen difftest that leaves 78 confirming runs (42 hangs — the 13 seeds and the shrinking
-steps from both starts — each by the counted variant; 36 crashes at ~1-2 ms each), ~0.14 s of
-CPU, where 56 runs had taken ~1.5 s. Every one is needed: each seed's settled outcome is in
-the JSON, and each accepted shrinking step steers the witness.
+Per Xen difftest that leaves 61 confirming runs (25 hangs — the 13 seeds and the shrinking
+steps — each by the counted variant; 36 crashes at ~1-2 ms each), 0.08-0.12 s of CPU, where
+56 runs had taken ~1.5 s: confirmation costs ~1-2 % of the difftest idle (bench/README.md).
+Every one is needed: each seed's settled outcome is in the JSON, and each accepted shrinking
+step steers the witness.
 
 Not done, and why: confirming a hang on the prefix up to its stuck operation saves nothing
 (a stuck run never reads past that operation; the ops after it cost a parse of their text);

@@ -203,6 +203,10 @@ def build_direct(rev: Revision, model, tmp: Path) -> Path:
 
 
 def main() -> None:
+    import argparse
+
+    # No options: the parser is there so that --help prints the docstring instead of running.
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args()
     rev = subject()
     model = parse_revision(rev)
     with tempfile.TemporaryDirectory(prefix="archeo-bench-") as tmp_name:

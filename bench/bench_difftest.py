@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import interleaved, xen_repo_or_exit  # noqa: E402
+from common import help_or_run, interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo import ops as opslib  # noqa: E402
 from archeo.cache import Cache  # noqa: E402
@@ -58,6 +58,7 @@ def cpu() -> tuple[float, float, float]:
 
 
 def main() -> None:
+    help_or_run(__doc__)
     repo = xen_repo_or_exit()
     config = RunConfig()  # jobs=2, timeout 10 s, as `archeo run`
     settings = Settings()

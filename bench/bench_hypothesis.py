@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import xen_repo_or_exit  # noqa: E402
+from common import help_or_run, xen_repo_or_exit  # noqa: E402
 
 from hypothesis import HealthCheck, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
@@ -170,6 +170,7 @@ def hypothesis_run(runner, per_step: bool, max_examples: int) -> Counter:
 
 
 def main() -> None:
+    help_or_run(__doc__)
     repo = xen_repo_or_exit()
     config = RunConfig()
     diff_settings = Settings()

@@ -17,11 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import help_or_run  # noqa: E402
+
 REPOS = {"xen-rbtree": "XEN_REPO", "fio": "FIO_REPO", "btrfs-progs": "BTRFS_REPO"}
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
 
 def main() -> int:
+    help_or_run(__doc__)
     chosen = [(name, os.environ[var]) for name, var in REPOS.items() if os.environ.get(var) and (CORPUS / f"{name}.toml").exists()]
     if not chosen:
         print("skipped: set XEN_REPO (and FIO_REPO, BTRFS_REPO) to local clones", file=sys.stderr)

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import interleaved, xen_repo_or_exit  # noqa: E402
+from common import help_or_run, interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo.mine import mine, open_repo  # noqa: E402
 from archeo.target import load_target  # noqa: E402
@@ -48,6 +48,7 @@ def pydriller_mine(repo: str, target) -> int:
 
 
 def main() -> None:
+    help_or_run(__doc__)
     repo = xen_repo_or_exit()
     # Some mirrors are bare directories without a `config` file; naming the git dir lets
     # every contender (PyDriller included) open them.

@@ -33,7 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import interleaved, xen_repo_or_exit  # noqa: E402
+from common import help_or_run, interleaved, xen_repo_or_exit  # noqa: E402
 
 from archeo import parse  # noqa: E402
 from archeo.parse import facts as parse_facts, frontend, model  # noqa: E402
@@ -93,6 +93,7 @@ def breakdown(revisions) -> tuple[dict[str, float], int, int]:
 
 
 def main() -> None:
+    help_or_run(__doc__)
     repo = xen_repo_or_exit()
     revisions = [r for r in mine("xen-rbtree", repo=repo) if r.present]
     jobs = os.cpu_count() or 1

@@ -21,6 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from common import help_or_run  # noqa: E402
+
 REPOS = {"xen-rbtree": "XEN_REPO", "fio": "FIO_REPO", "btrfs-progs": "BTRFS_REPO"}
 GOAL = 60.0
 
@@ -57,9 +60,10 @@ def _cpu() -> float:
 
 
 def main() -> int:
-    if sys.argv[1:2] == ["--one"]:
+    if sys.argv[1:2] == ["--one"]:  # how main runs each target, in a process of its own
         one(*sys.argv[2:6])
         return 0
+    help_or_run(__doc__)
     chosen = [(name, os.environ[var]) for name, var in REPOS.items() if os.environ.get(var)]
     if not chosen:
         print("skipped: set XEN_REPO, FIO_REPO and BTRFS_REPO to local clones", file=sys.stderr)

@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import os
+import re
 import statistics
 import sys
 import time
+
+
+def help_or_run(doc: str | None, options: str = "") -> None:
+    """Print `doc` (the script's docstring) and exit on -h/--help; refuse an option the script
+    does not take (`options`: the ones it does, as its usage line shows them). Why: a bench
+    asked for its help must not start a minutes-long measurement instead."""
+    args = sys.argv[1:]
+    if "-h" in args or "--help" in args:
+        print(f"usage: {os.path.basename(sys.argv[0])} [-h] {options}".rstrip() + "\n\n" + (doc or "").strip())
+        sys.exit(0)
+    known = set(re.findall(r"--[a-z-]+", options))
+    unknown = [a for a in args if a.startswith("-") and a not in known]
+    if unknown:
+        sys.exit(f"{os.path.basename(sys.argv[0])}: unknown option {unknown[0]} (see --help)")
 
 
 def xen_repo_or_exit() -> str:

@@ -26,6 +26,9 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "bench"))
+from common import help_or_run  # noqa: E402
+
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT))
 
@@ -80,6 +83,7 @@ def listed(sanitize: bool) -> set[str]:
 
 
 def main() -> int:
+    help_or_run(__doc__, '[--sanitize]')
     sanitize = "--sanitize" in sys.argv
     with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as cwd:
         good, crash, hang = (build(n, cache, sanitize) for n in ("era2009", "crash", "hang"))

@@ -152,6 +152,7 @@ class Confirmer:
         self.counted = counted  # False: hangs confirmed by the real program alone (bench, tests)
         self._executors: dict = {}  # (the run's executor, counting?) -> its confirming one
         self._builders: dict = {}  # a build cache -> the Builder of its counted variants
+        self._counted: dict = {}  # a machine code (object_identity) -> its counted runner, made once (_Once)
         self._early: ThreadPoolExecutor | None = None  # confirming runs started ahead (`ahead`)
         self._lock = threading.Lock()
 
@@ -202,8 +203,12 @@ class Confirmer:
         program = getattr(runner, "program", None)
         if program is None or not getattr(program, "path", None):
             return inner
-        counted = _Once(lambda: self.counted_runner(runner)) if self.counted else None
-        return ConfirmingRunner(inner, object_identity(program.path, program.commit), self.remembered, counted)
+        identity = object_identity(program.path, program.commit)
+        counted = None
+        if self.counted:  # one counted variant per machine code, whichever revision's runner asks first
+            with self._lock:
+                counted = self._counted.setdefault(identity, _Once(lambda: self.counted_runner(runner)))
+        return ConfirmingRunner(inner, identity, self.remembered, counted)
 
     def ahead(self, runner: Runner, batches: Sequence[str], outcomes: Sequence) -> int:
         """Start now, in the background, the confirming runs that settling `outcomes` (one per

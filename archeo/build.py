@@ -268,7 +268,7 @@ class Builder:
         if earlier is not None and earlier[1].get("node_size") is not None:
             shutil.copy2(earlier[0], tmp / "program")
             return {"ok": True, "node_size": int(earlier[1]["node_size"]), "ops": earlier[1].get("ops", ""), "code": code,
-                    **build_steps.recipe_of(earlier[0].parent, earlier[1], tmp)}
+                    **build_steps.recipe_of(earlier[0].parent, earlier[1])}
         failed = self._run_confined(steps[0], tmp)
         harness_object = None
         if not failed:

@@ -52,7 +52,7 @@ def recipe(builder, unit: Path, revision_step: list[str], harness_object: Path |
     return {"stepped": {"argv": argv, "harness": str(harness_object.relative_to(cache))}, "_files": {UNIT: unit}}
 
 
-def recipe_of(entry: Path, info: dict, tmp: Path) -> dict:
+def recipe_of(entry: Path, info: dict) -> dict:
     """The recipe of an earlier build of the same code (its entry and program.json)."""
     if not info.get("stepped") or not (entry / UNIT).exists():
         return {}
@@ -75,40 +75,38 @@ def stepped(builder, program) -> str | None:
     with builder._claims.claim(str(out)):
         if out.exists():
             return str(out)
-        if (entry / (STEPPED + ".failed")).exists():
+        failed_mark = entry / (STEPPED + ".failed")
+        if failed_mark.exists():
             return None
-        made, transient = _build(builder, entry, how)
-        if made is None:
-            if not transient:  # a compile's verdict is as deterministic as the program's: not tried again
-                (entry / (STEPPED + ".failed")).write_text("")
+        failed = _build(builder, entry, how, out)
+        if failed is not None:
+            if not failed.get("transient"):  # a compile's verdict is as deterministic as the program's: not tried again
+                failed_mark.write_text("")
             return None
-        put_object(made, out)
-        shutil.rmtree(made.parent, ignore_errors=True)
     return str(out)
 
 
-def _build(builder, entry: Path, how: dict) -> tuple[Path | None, bool]:
-    """Compile the kept unit with blocks counted and link it as the program was (confined):
-    the program made, or None and whether the failure was transient (a killed compiler)."""
+def _build(builder, entry: Path, how: dict, out: Path) -> dict | None:
+    """Compile the kept unit with blocks counted, link it as the program was (confined) and
+    put it at `out`: None, or the failure (`transient`: a killed compiler, a missing object)."""
     harness = builder.cache_dir / how["harness"]
     if not harness.exists():
-        return None, True
-    tmp = Path(tempfile.mkdtemp(prefix="archeo-steps-"))
-    shutil.copy2(entry / UNIT, tmp / UNIT)
-    shutil.copy2(harness, tmp / "harness.o")
-    (tmp / CONFIG_PATH).parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(entry / "archeo_config.h", tmp / CONFIG_PATH)
-    argv = list(how["argv"])
-    argv.insert(argv.index("-c"), COUNT_FLAG)
-    failed = builder._run_confined(argv, tmp)
-    if not failed:
-        commit_c = builder.commit_source(tmp)
-        link = [builder.toolchain.cc, *builder.flags, "-o", "program", "revision.o", "harness.o",
-                *builder._confined_objects(tmp), commit_c]
-        failed = builder._run_confined(link, tmp, "linker")
-    if not failed and elfcheck.check_objects([tmp / "revision.o"], builder.toolchain.cc):
-        failed = {"transient": False}
-    if failed:
-        shutil.rmtree(tmp, ignore_errors=True)
-        return None, bool(failed.get("transient"))
-    return tmp / "program", False
+        return {"transient": True}
+    with tempfile.TemporaryDirectory(prefix="archeo-steps-") as name:
+        tmp = Path(name)
+        shutil.copy2(entry / UNIT, tmp / UNIT)
+        shutil.copy2(harness, tmp / "harness.o")
+        (tmp / CONFIG_PATH).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(entry / "archeo_config.h", tmp / CONFIG_PATH)
+        argv = list(how["argv"])
+        argv.insert(argv.index("-c"), COUNT_FLAG)
+        failed = builder._run_confined(argv, tmp)
+        if not failed:
+            link = [builder.toolchain.cc, *builder.flags, "-o", "program", "revision.o", "harness.o",
+                    *builder._confined_objects(tmp), builder.commit_source(tmp)]
+            failed = builder._run_confined(link, tmp, "linker")
+        if not failed and elfcheck.check_objects([tmp / "revision.o"], builder.toolchain.cc):
+            failed = {"transient": False}
+        if not failed:
+            put_object(tmp / "program", out)
+        return failed or None
